@@ -1,0 +1,82 @@
+"""Server-side counters per transport, counted at the socket, and process figures.
+
+Counters only grow (except `open`); a caller diffs two snapshots to measure a window.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+TRANSPORT_BY_PATH = {"/poll": "short_polling", "/longpoll": "long_polling", "/sse": "sse"}
+TRANSPORTS = ("short_polling", "long_polling", "sse")
+OTHER = "other"
+
+
+def transport_of(path: str) -> str:
+    """The transport a request path belongs to ('other' for the page and control endpoints)."""
+    return TRANSPORT_BY_PATH.get(path.split("?", 1)[0], OTHER)
+
+
+@dataclass
+class TransportCounters:
+    requests: int = 0
+    responses: Counter = field(default_factory=Counter)
+    bytes_in: int = 0
+    bytes_out: int = 0
+    open: int = 0
+    events_sent: int = 0
+    disconnects: int = 0
+    """Responses cut short because the client went away."""
+
+    def snapshot(self) -> dict:
+        return {
+            "requests": self.requests,
+            "responses": {str(status): n for status, n in sorted(self.responses.items())},
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "open": self.open,
+            "events_sent": self.events_sent,
+            "disconnects": self.disconnects,
+        }
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.transports = {name: TransportCounters() for name in (*TRANSPORTS, OTHER)}
+        self.started = time.time()
+
+    def __getitem__(self, transport: str) -> TransportCounters:
+        return self.transports[transport]
+
+    def snapshot(self) -> dict:
+        return {
+            "time": time.time(),
+            "uptime_s": time.time() - self.started,
+            "transports": {name: c.snapshot() for name, c in self.transports.items()},
+            "process": process_figures(),
+        }
+
+
+def process_figures() -> dict:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "pid": os.getpid(),
+        "cpu_user_s": usage.ru_utime,
+        "cpu_system_s": usage.ru_stime,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "rss_bytes": current_rss_bytes(),
+    }
+
+
+def current_rss_bytes() -> int:
+    """Resident memory now (Linux reads /proc; elsewhere the peak is the best available)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

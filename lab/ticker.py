@@ -1,0 +1,138 @@
+"""The ticker: publishes events at a set rate, evenly spaced or as a Poisson process."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import gevent
+import gevent.event
+
+from lab.event_source import EventSource
+from lab.settings import ARRIVALS
+
+TICK_TYPE = "tick"
+MAX_RATE = 10_000.0
+MAX_PAYLOAD_BYTES = 1_000_000
+
+
+class TickerSettingsError(ValueError):
+    """A requested ticker setting is not allowed; the message says why."""
+
+
+class Ticker:
+    """Publishes `tick` events into a source from one greenlet.
+
+    Changing a setting wakes the greenlet so the new rate applies at once. Ticks are scheduled
+    on absolute times, so a slow wake-up does not make the rate drift.
+    """
+
+    def __init__(
+        self,
+        source: EventSource,
+        rate: float = 1.0,
+        arrivals: str = "fixed",
+        payload_bytes: int = 16,
+        paused: bool = False,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.source = source
+        self.rate = 1.0
+        self.arrivals = "fixed"
+        self.payload_bytes = 16
+        self.paused = False
+        self.ticks = 0
+        self._rng = rng or random.Random()
+        self._changed = gevent.event.Event()
+        self._greenlet: gevent.Greenlet | None = None
+        self.update(rate=rate, arrivals=arrivals, payload_bytes=payload_bytes, paused=paused)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "rate": self.rate,
+            "arrivals": self.arrivals,
+            "payload_bytes": self.payload_bytes,
+            "paused": self.paused,
+        }
+
+    def update(self, **changes: Any) -> dict[str, Any]:
+        """Validate every change first, then apply them all; raise TickerSettingsError."""
+        unknown = sorted(set(changes) - {"rate", "arrivals", "payload_bytes", "paused"})
+        if unknown:
+            raise TickerSettingsError(
+                f"unknown setting {', '.join(unknown)}: "
+                "the ticker has rate, arrivals, payload_bytes and paused"
+            )
+        new = self.settings() | changes
+        rate, arrivals, payload, paused = (
+            new["rate"], new["arrivals"], new["payload_bytes"], new["paused"]
+        )
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not (
+            0 <= rate <= MAX_RATE
+        ):
+            raise TickerSettingsError(
+                f"rate must be a number of events per second from 0 to {MAX_RATE:g}, not {rate!r}"
+            )
+        if arrivals not in ARRIVALS:
+            raise TickerSettingsError(
+                f"arrivals must be one of {', '.join(ARRIVALS)}, not {arrivals!r}"
+            )
+        if isinstance(payload, bool) or not isinstance(payload, int) or not (
+            0 <= payload <= MAX_PAYLOAD_BYTES
+        ):
+            raise TickerSettingsError(
+                f"payload_bytes must be a whole number from 0 to {MAX_PAYLOAD_BYTES}, "
+                f"not {payload!r}"
+            )
+        if not isinstance(paused, bool):
+            raise TickerSettingsError(f"paused must be true or false, not {paused!r}")
+        self.rate, self.arrivals, self.payload_bytes, self.paused = (
+            float(rate), arrivals, payload, paused
+        )
+        self._changed.set()
+        return self.settings()
+
+    @property
+    def running(self) -> bool:
+        return not self.paused and self.rate > 0
+
+    def start(self) -> None:
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill()
+            self._greenlet = None
+
+    def tick(self) -> None:
+        self.ticks += 1
+        self.source.publish(TICK_TYPE, {"n": self.ticks, "pad": "x" * self.payload_bytes})
+
+    def _gap(self) -> float:
+        if self.arrivals == "poisson":
+            return self._rng.expovariate(self.rate)
+        return 1.0 / self.rate
+
+    def _run(self) -> None:
+        next_at: float | None = None
+        while True:
+            self._changed.clear()
+            if not self.running:
+                next_at = None
+                self._changed.wait()
+                continue
+            now = time.monotonic()
+            if next_at is None:
+                next_at = now + self._gap()
+            if now < next_at:
+                # Woken early by a change: start a fresh schedule under the new settings.
+                if self._changed.wait(next_at - now):
+                    next_at = None
+                continue
+            self.tick()
+            next_at += self._gap()
+            if next_at < now - 1.0:
+                # Far behind (the process was starved): skip ahead instead of bursting.
+                next_at = now

@@ -1,0 +1,1 @@
+"""The lab's transports, one module each, all reading the same event source."""

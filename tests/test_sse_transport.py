@@ -1,0 +1,159 @@
+"""GET /sse against a real server: framing, resume, gaps, heartbeats, limits, departures."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+from helpers import SSEClient, run_server, wait_until
+
+
+def payload(event) -> dict:
+    return json.loads(event.data)
+
+
+def test_headers_and_retry_come_first(server):
+    with SSEClient(server.url + "/sse") as stream:
+        headers = stream.response.headers
+        assert stream.response.status_code == 200
+        assert headers["Content-Type"] == "text/event-stream; charset=utf-8"
+        assert headers["Cache-Control"] == "no-cache"
+        assert headers["X-Accel-Buffering"] == "no"
+        raw = stream.read_until(lambda raw: b"\n\n" in raw)
+        assert raw.startswith(b"retry: 1500\n\n")
+        assert stream.decoder.retry == 1500
+
+
+def test_starts_live_and_frames_each_event(server):
+    server.publish("old")
+    with SSEClient(server.url + "/sse") as stream:
+        stream.read_until(lambda raw: raw.endswith(b"\n\n"))
+        quote = server.publish({"price": 1}, type="quote")
+        message = server.publish("plain")
+        first, second = stream.events(2)
+        raw = bytes(stream.raw)
+    assert (first.event, first.id, payload(first)) == ("quote", str(quote["id"]), quote)
+    assert (second.event, second.id, payload(second)) == ("message", str(message["id"]), message)
+    assert f"id: {quote['id']}\nevent: quote\ndata: ".encode() in raw
+    # The default type is written without an event line.
+    assert f"id: {message['id']}\ndata: ".encode() in raw
+    assert b"old" not in raw
+
+
+@pytest.mark.parametrize("how", ["header", "query"])
+def test_resume_gives_exactly_the_missed_events(server, how):
+    seen = server.publish("seen")["id"]
+    missed = [server.publish(f"missed {i}")["id"] for i in range(3)]
+    if how == "header":
+        stream = SSEClient(server.url + "/sse", headers={"Last-Event-ID": str(seen)})
+    else:
+        stream = SSEClient(server.url + f"/sse?last_event_id={seen}")
+    with stream:
+        got = [int(e.id) for e in stream.events(3)]
+        after = server.publish("live")["id"]
+        assert got == missed
+        assert int(stream.next_event().id) == after
+
+
+def test_header_wins_over_query(server):
+    a = server.publish("a")["id"]
+    b = server.publish("b")["id"]
+    url = server.url + f"/sse?last_event_id={a - 1}"
+    with SSEClient(url, headers={"Last-Event-ID": str(a)}) as stream:
+        assert int(stream.next_event().id) == b
+
+
+def test_resume_older_than_history_sends_a_gap_notice_first():
+    with run_server("--rate", "0", "--history", "3") as small:
+        for i in range(6):
+            small.publish(i)
+        with SSEClient(small.url + "/sse", headers={"Last-Event-ID": "1"}) as stream:
+            gap = stream.next_event()
+            assert gap.event == "gap"
+            assert payload(gap) == {"after": 1, "resumed_from": 4, "missed": 2}
+            assert gap.id == ""  # a notice carries no id, so it never moves a cursor
+            assert [int(e.id) for e in stream.events(3)] == [4, 5, 6]
+
+
+def test_heartbeat_comment_when_idle(server):
+    with SSEClient(server.url + "/sse") as stream:
+        raw = stream.read_until(lambda raw: b": ping\n\n" in raw)
+        assert raw.startswith(b"retry:")
+
+
+def test_no_heartbeat_when_turned_off():
+    with (
+        run_server("--rate", "0", "--heartbeat", "0") as quiet,
+        SSEClient(quiet.url + "/sse", read_timeout=1.5) as stream,
+    ):
+        stream.read_until(lambda raw: raw.endswith(b"\n\n"))
+        # Nothing arrives within the read timeout: no heartbeat was sent.
+        with pytest.raises(Exception, match="(?i)timed out|timeout"):
+            stream.read_until(lambda raw: b"ping" in raw)
+
+
+def test_limit_ends_the_stream_with_a_close_event(server):
+    since = server.last_id()
+    for i in range(3):
+        server.publish(i)
+    with SSEClient(server.url + f"/sse?last_event_id={since}&limit=2") as stream:
+        events = stream.events(3)
+        assert [e.event for e in events] == ["message", "message", "close"]
+        assert payload(events[2]) == {"reason": "limit", "sent": 2}
+        with pytest.raises(StopIteration):
+            stream.next_event()
+
+
+@pytest.mark.parametrize(
+    ("headers", "query", "words"),
+    [
+        ({"Last-Event-ID": "abc"}, "", "Last-Event-ID"),
+        ({"Last-Event-ID": "-2"}, "", "0 or more"),
+        ({"Last-Event-ID": "999999999"}, "", "restarted"),
+        ({}, "?last_event_id=1e3", "whole number"),
+        ({}, "?limit=0", "limit"),
+        ({}, "?limit=many", "limit"),
+    ],
+)
+def test_bad_resume_point_or_limit_is_a_clear_400(server, headers, query, words):
+    response = server.get("/sse" + query, headers=headers)
+    assert response.status_code == 400
+    assert words in response.json()["error"]
+    assert server.get("/poll").status_code == 200
+
+
+def test_client_that_leaves_is_noticed_and_open_drops_back(server):
+    before = server.counters("sse")["open"]
+    host, port = server.url.removeprefix("http://").split(":")
+    client = socket.create_connection((host, int(port)))
+    client.sendall(f"GET /sse HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    client.recv(4096)
+    wait_until(lambda: server.counters("sse")["open"] == before + 1, what="stream open")
+    client.close()
+    # The heartbeat here is 0.5 s; the stream must be released within about one of them.
+    wait_until(lambda: server.counters("sse")["open"] == before, timeout=3, what="release")
+    assert server.metrics()["held"]["count"] == 0
+
+
+def test_client_that_leaves_is_noticed_even_without_heartbeats():
+    with run_server("--rate", "0", "--heartbeat", "0") as quiet:
+        host, port = quiet.url.removeprefix("http://").split(":")
+        client = socket.create_connection((host, int(port)))
+        client.sendall(f"GET /sse HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        client.recv(4096)
+        wait_until(lambda: quiet.counters("sse")["open"] == 1, what="stream open")
+        client.close()
+        wait_until(lambda: quiet.counters("sse")["open"] == 0, timeout=3, what="release")
+
+
+def test_more_streams_than_the_limit_get_503():
+    with run_server("--rate", "0", "--max-streams", "1") as small:
+        with SSEClient(small.url + "/sse") as first:
+            first.read_until(lambda raw: b"retry" in raw)
+            refused = small.get("/sse")
+            assert refused.status_code == 503
+            assert refused.headers["Retry-After"] == "1"
+        wait_until(lambda: small.metrics()["held"]["count"] == 0, what="first stream released")
+        with SSEClient(small.url + "/sse") as again:
+            assert again.response.status_code == 200
