@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Blueprint, Response, jsonify, request
@@ -9,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from lab.access import requires_token
 from lab.app import lab_state
 from lab.errors import ApiError
+from lab.event_source import to_json_bytes
 from lab.ticker import TickerSettingsError
 
 blueprint = Blueprint("control", __name__)
@@ -19,12 +21,30 @@ TYPE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 RESERVED_TYPES = {"gap", "close"}
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def json_body() -> object:
+    """The request's JSON, strictly: RFC 8259 only, and writable back as UTF-8.
+
+    Python's json reads NaN and Infinity, which no browser's JSON.parse accepts, and keeps
+    lone surrogates ("\\ud800"), which cannot be encoded as UTF-8: either would break every
+    subscriber's stream once published, so both are refused here, before anything is stored.
+    """
     if not request.is_json:
         raise ApiError(415, "send the body as JSON with the header Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if body is None and request.get_data(cache=True).strip() != b"null":
-        raise ApiError(400, "the body is not valid JSON")
+    try:
+        body = json.loads(request.get_data(cache=True), parse_constant=_refuse_constant)
+    except ValueError as error:
+        raise ApiError(400, f"the body is not valid JSON ({error})") from None
+    try:
+        to_json_bytes(body)
+    except UnicodeEncodeError:
+        raise ApiError(
+            400, "the body holds text that is not valid Unicode (a lone surrogate such as "
+            "\\ud800), which cannot be sent as UTF-8"
+        ) from None
     return body
 
 

@@ -21,7 +21,9 @@ from lab.sse import ServerSentEvent
 
 def to_json_bytes(value: Any) -> bytes:
     """Compact UTF-8 JSON, the one encoding the server uses for events and answers."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(
+        value, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode()
 
 
 @dataclass(frozen=True)

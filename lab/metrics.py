@@ -29,6 +29,8 @@ class TransportCounters:
     bytes_out: int = 0
     open: int = 0
     events_sent: int = 0
+    empty_responses: int = 0
+    """Poll answers that carried no event (200 with none, or a long poll's 204)."""
     disconnects: int = 0
     """Responses cut short because the client went away."""
 
@@ -40,6 +42,7 @@ class TransportCounters:
             "bytes_out": self.bytes_out,
             "open": self.open,
             "events_sent": self.events_sent,
+            "empty_responses": self.empty_responses,
             "disconnects": self.disconnects,
         }
 

@@ -40,6 +40,10 @@ def test_publish_without_type_is_a_message(server):
         (b'{"data": 1, "type": ""}', "application/json", 400, "short token"),
         (b'{"data": 1, "type": 5}', "application/json", 400, "short token"),
         (b'{"data": 1, "type": "close"}', "application/json", 400, "reserved"),
+        (b'{"data": NaN}', "application/json", 400, "not valid JSON"),
+        (b'{"data": [Infinity]}', "application/json", 400, "not valid JSON"),
+        (b'{"data": "\\ud800"}', "application/json", 400, "lone surrogate"),
+        (b'{"data": "\xff\xfe"}', "application/json", 400, "not valid JSON"),
         (b'{"data": "' + b"x" * 70_000 + b'"}', "application/json", 413, "limit"),
     ],
 )

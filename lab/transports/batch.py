@@ -24,5 +24,7 @@ def batch_response(transport: str, events: list[Event], gap: bool, newest_id: in
     if cursor < newest_id:
         body += b',"more":true'
     body += b"}"
-    lab_state().metrics[transport].events_sent += len(events)
+    counters = lab_state().metrics[transport]
+    counters.events_sent += len(events)
+    counters.empty_responses += not events
     return Response(bytes(body), status=200, mimetype="application/json")

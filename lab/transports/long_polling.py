@@ -18,6 +18,7 @@ blueprint = Blueprint(TRANSPORT, __name__)
 
 def no_news() -> Response:
     """204: the timeout passed with nothing new; the client asks again with the same cursor."""
+    lab_state().metrics[TRANSPORT].empty_responses += 1
     response = Response(status=204)
     del response.headers["Content-Type"]
     return response

@@ -1,0 +1,243 @@
+"""What the lab measures, defined once: used by the scenarios, the sweep, the charts and the report.
+
+- Delivery latency of one event at one client = the client's clock on receipt - the event's
+  `ts` (the server's clock at publish). Valid on one host or NTP-synced hosts.
+- Lost and duplicated events: each client expects ids to continue by exactly 1.
+- Requests, empty responses, bytes and CPU come from the server's counters (`/metrics`),
+  counted at the socket, diffed over the measured window.
+- Per event means per *delivery*: one event reaching one client.
+
+Pure: no I/O here; the sweep reads and writes files.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+EVENT_LOG_COLUMNS = ("received_at", "user", "event_id", "latency_ms", "event_bytes")
+"""One row per delivery in a client's raw log (`received_at`: client wall clock, seconds)."""
+
+EVENTS_CSV_COLUMNS = ("cell", "transport", "users", "event_id", "latency_ms")
+
+SUMMARY_COLUMNS = (
+    "cell", "transport", "users", "rate", "arrivals", "interval_s", "timeout_s",
+    "payload_pad_bytes", "duration_s",
+    "events_published", "events_expected", "events_received", "events_lost",
+    "events_duplicated",
+    "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_max_ms", "latency_mean_ms",
+    "requests", "requests_per_s", "requests_per_event", "empty_responses", "empty_share",
+    "bytes_in", "bytes_out", "bytes_per_event", "payload_bytes_per_event",
+    "overhead_bytes_per_event",
+    "server_cpu_s", "server_cpu_us_per_event", "client_cpu_percent", "client_bound", "errors",
+    "theory_latency_mean_ms", "theory_requests_per_s", "theory_bytes_per_event",
+    "theory_empty_share",
+)
+
+CLIENT_BOUND_PERCENT = 90.0
+"""A load-generator process averaging this much of one core measures itself, not the server."""
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100) with linear interpolation between closest ranks."""
+    if not sorted_values:
+        return math.nan
+    if not 0 <= q <= 100:
+        raise ValueError(f"a percentile must be between 0 and 100, not {q}")
+    position = (len(sorted_values) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+@dataclass(frozen=True)
+class LatencySummary:
+    count: int
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    mean: float
+
+    @classmethod
+    def of(cls, latencies: Iterable[float]) -> LatencySummary:
+        ordered = sorted(latencies)
+        if not ordered:
+            return cls(0, math.nan, math.nan, math.nan, math.nan, math.nan)
+        return cls(
+            count=len(ordered),
+            p50=percentile(ordered, 50),
+            p90=percentile(ordered, 90),
+            p99=percentile(ordered, 99),
+            max=ordered[-1],
+            mean=math.fsum(ordered) / len(ordered),
+        )
+
+
+def latency_ms(received_at: float, published_at: float) -> float:
+    """Delivery latency in milliseconds from two wall-clock readings in seconds."""
+    return (received_at - published_at) * 1000.0
+
+
+class SequenceCheck:
+    """Checks that one client's event ids continue by exactly 1: counts gaps and repeats.
+
+    `after` is the cursor the client started from, when it knows it (the polls do); an SSE
+    client that starts live learns its first id from the first event.
+    """
+
+    def __init__(self, after: int | None = None) -> None:
+        self.last = after
+        self.received = 0
+        self.lost = 0
+        self.duplicated = 0
+
+    def see(self, event_id: int) -> tuple[int, int]:
+        """Record one received id; return (newly lost, newly duplicated) for this id."""
+        self.received += 1
+        if self.last is None:
+            self.last = event_id
+            return 0, 0
+        if event_id <= self.last:
+            self.duplicated += 1
+            return 0, 1
+        missing = event_id - self.last - 1
+        self.lost += missing
+        self.last = event_id
+        return missing, 0
+
+
+def counter_delta(before: dict, after: dict, transport: str) -> dict:
+    """Growth of one transport's server counters between two /metrics snapshots."""
+    b, a = before["transports"][transport], after["transports"][transport]
+    statuses = set(a["responses"]) | set(b["responses"])
+    return {
+        "requests": a["requests"] - b["requests"],
+        "bytes_in": a["bytes_in"] - b["bytes_in"],
+        "bytes_out": a["bytes_out"] - b["bytes_out"],
+        "events_sent": a["events_sent"] - b["events_sent"],
+        "empty_responses": a.get("empty_responses", 0) - b.get("empty_responses", 0),
+        "responses": {
+            s: a["responses"].get(s, 0) - b["responses"].get(s, 0) for s in sorted(statuses)
+        },
+        "cpu_s": after["process"]["cpu_s"] - before["process"]["cpu_s"],
+        "published": after["source"]["last_id"] - before["source"]["last_id"],
+    }
+
+
+def error_responses(responses: dict[str, int]) -> int:
+    """Responses that were errors: 4xx/5xx, and 0 for answers cut short."""
+    return sum(n for status, n in responses.items() if status == "0" or int(status) >= 400)
+
+
+def safe_ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else math.nan
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One point of a sweep: a transport at a user count, with the source's settings."""
+
+    transport: str
+    users: int
+    rate: float
+    arrivals: str = "fixed"
+    interval_s: float | None = None
+    timeout_s: float | None = None
+    payload_pad_bytes: int = 16
+
+    @property
+    def name(self) -> str:
+        name = f"{self.transport}-u{self.users}-r{self.rate:g}"
+        if self.interval_s is not None:
+            name += f"-i{self.interval_s:g}"
+        return name
+
+
+def summarize_cell(
+    cell: Cell,
+    duration_s: float,
+    latencies_ms: Sequence[float],
+    payload_bytes: Sequence[int],
+    lost: int,
+    duplicated: int,
+    server: dict,
+    client_cpu_percent: float,
+    client_errors: int,
+    theory: object | None = None,
+) -> dict:
+    """One summary.csv row from a cell's window.
+
+    `latencies_ms`/`payload_bytes`: every delivery received inside the window;
+    `server`: `counter_delta` over the same window; `lost`/`duplicated`: from the clients'
+    sequence checks; `theory`: a lab.theory.Prediction for the same parameters.
+    """
+    latency = LatencySummary.of(latencies_ms)
+    received = latency.count
+    wire = server["bytes_in"] + server["bytes_out"]
+    bytes_per_event = safe_ratio(wire, received)
+    payload = safe_ratio(math.fsum(payload_bytes), len(payload_bytes))
+    polling = cell.transport != "sse"
+    row = {
+        "cell": cell.name,
+        "transport": cell.transport,
+        "users": cell.users,
+        "rate": cell.rate,
+        "arrivals": cell.arrivals,
+        "interval_s": cell.interval_s,
+        "timeout_s": cell.timeout_s,
+        "payload_pad_bytes": cell.payload_pad_bytes,
+        "duration_s": round(duration_s, 3),
+        "events_published": server["published"],
+        "events_expected": server["published"] * cell.users,
+        "events_received": received,
+        "events_lost": lost,
+        "events_duplicated": duplicated,
+        "latency_p50_ms": latency.p50,
+        "latency_p90_ms": latency.p90,
+        "latency_p99_ms": latency.p99,
+        "latency_max_ms": latency.max,
+        "latency_mean_ms": latency.mean,
+        "requests": server["requests"],
+        "requests_per_s": safe_ratio(server["requests"], duration_s),
+        "requests_per_event": safe_ratio(server["requests"], received),
+        "empty_responses": server["empty_responses"] if polling else None,
+        "empty_share": safe_ratio(server["empty_responses"], server["requests"])
+        if polling else None,
+        "bytes_in": server["bytes_in"],
+        "bytes_out": server["bytes_out"],
+        "bytes_per_event": bytes_per_event,
+        "payload_bytes_per_event": payload,
+        "overhead_bytes_per_event": bytes_per_event - payload,
+        "server_cpu_s": server["cpu_s"],
+        "server_cpu_us_per_event": safe_ratio(server["cpu_s"] * 1e6, received),
+        "client_cpu_percent": client_cpu_percent,
+        "client_bound": client_cpu_percent >= CLIENT_BOUND_PERCENT,
+        "errors": error_responses(server["responses"]) + client_errors,
+        "theory_latency_mean_ms": getattr(theory, "latency_mean_ms", None),
+        "theory_requests_per_s": getattr(theory, "requests_per_s", None),
+        "theory_bytes_per_event": getattr(theory, "bytes_per_event", None),
+        "theory_empty_share": getattr(theory, "empty_share", None),
+    }
+    assert tuple(row) == SUMMARY_COLUMNS
+    return row
+
+
+def problems_of(row: dict) -> list[str]:
+    """Why a summary row cannot be taken at face value (empty when it can)."""
+    found = []
+    if row["events_lost"]:
+        found.append(f"{row['events_lost']} events lost")
+    if row["events_duplicated"]:
+        found.append(f"{row['events_duplicated']} events repeated")
+    if row["errors"]:
+        found.append(f"{row['errors']} errors")
+    if row["client_bound"]:
+        found.append(
+            f"load generator at {row['client_cpu_percent']:.0f}% of a core: its latencies "
+            "measure the client, not the transport"
+        )
+    if not row["events_received"]:
+        found.append("no event was delivered in the measured window")
+    return found

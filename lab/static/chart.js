@@ -1,0 +1,184 @@
+/* A small latency chart on a canvas: the last 60 s, in half-second buckets.
+ *
+ * Each bucket keeps count, sum, min and max of the latencies that arrived in it, in fixed
+ * typed arrays, so memory stays the same whether one event or ten thousand arrive per
+ * second. All charts share one vertical scale so the three transports compare at a glance.
+ */
+"use strict";
+
+const CHART_WINDOW_S = 60;
+const CHART_BUCKET_S = 0.5;
+const CHART_BUCKETS = Math.round(CHART_WINDOW_S / CHART_BUCKET_S);
+
+class LatencyChart {
+  constructor(canvas, colour) {
+    this.canvas = canvas;
+    this.colour = colour;
+    this.index = new Float64Array(CHART_BUCKETS).fill(-1);
+    this.count = new Uint32Array(CHART_BUCKETS);
+    this.sum = new Float64Array(CHART_BUCKETS);
+    this.min = new Float64Array(CHART_BUCKETS);
+    this.max = new Float64Array(CHART_BUCKETS);
+  }
+
+  static bucketOf(seconds) {
+    return Math.floor(seconds / CHART_BUCKET_S);
+  }
+
+  add(latencyMs, nowS) {
+    const bucket = LatencyChart.bucketOf(nowS);
+    const slot = bucket % CHART_BUCKETS;
+    if (this.index[slot] !== bucket) {
+      this.index[slot] = bucket;
+      this.count[slot] = 0;
+      this.sum[slot] = 0;
+      this.min[slot] = Infinity;
+      this.max[slot] = -Infinity;
+    }
+    this.count[slot] += 1;
+    this.sum[slot] += latencyMs;
+    if (latencyMs < this.min[slot]) this.min[slot] = latencyMs;
+    if (latencyMs > this.max[slot]) this.max[slot] = latencyMs;
+  }
+
+  /* Calls visit(bucketIndex, slot) for each bucket inside the window ending at nowS. */
+  forEachVisible(nowS, visit) {
+    const newest = LatencyChart.bucketOf(nowS);
+    const oldest = newest - CHART_BUCKETS + 1;
+    for (let slot = 0; slot < CHART_BUCKETS; slot += 1) {
+      const bucket = this.index[slot];
+      if (bucket >= oldest && bucket <= newest && this.count[slot] > 0) visit(bucket, slot);
+    }
+  }
+
+  /* Mean and largest latency over the window, or null when nothing arrived. */
+  summary(nowS) {
+    let count = 0;
+    let sum = 0;
+    let max = -Infinity;
+    this.forEachVisible(nowS, (bucket, slot) => {
+      count += this.count[slot];
+      sum += this.sum[slot];
+      if (this.max[slot] > max) max = this.max[slot];
+    });
+    return count ? { mean: sum / count, max } : null;
+  }
+
+  clear() {
+    this.index.fill(-1);
+  }
+
+  /* Keeps the canvas's pixel size equal to its displayed size; returns the 2D context. */
+  context() {
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
+    const height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    const context = this.canvas.getContext("2d");
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    return context;
+  }
+
+  draw(nowS, scaleMs, t) {
+    const context = this.context();
+    const width = this.canvas.clientWidth;
+    const height = this.canvas.clientHeight;
+    if (width < 10 || height < 10) return;
+    const font = Math.max(12, Math.min(18, Math.round(height / 8)));
+    context.font = `${font}px system-ui, sans-serif`;
+    const left = context.measureText("10000 ms").width + 10;
+    const right = 8;
+    const top = font * 0.8;
+    const bottom = font + 10;
+    const plotW = width - left - right;
+    const plotH = height - top - bottom;
+
+    context.clearRect(0, 0, width, height);
+    context.fillStyle = "#ffffff";
+    context.fillRect(0, 0, width, height);
+
+    // Grid and labels: 0, half and the full scale; −60 s, −30 s and now.
+    context.strokeStyle = "#c8c8c8";
+    context.lineWidth = 1;
+    context.fillStyle = "#333333";
+    context.textBaseline = "middle";
+    context.textAlign = "right";
+    for (const fraction of [0, 0.5, 1]) {
+      const y = Math.round(top + plotH * (1 - fraction)) + 0.5;
+      context.beginPath();
+      context.moveTo(left, y);
+      context.lineTo(left + plotW, y);
+      context.stroke();
+      context.fillText(`${formatMs(scaleMs * fraction)} ${t("chart.ms")}`, left - 6, y);
+    }
+    context.textBaseline = "alphabetic";
+    const labelY = height - 4;
+    context.textAlign = "left";
+    context.fillText(t("chart.ago", { s: CHART_WINDOW_S }), left, labelY);
+    context.textAlign = "center";
+    context.fillText(t("chart.ago", { s: CHART_WINDOW_S / 2 }), left + plotW / 2, labelY);
+    context.textAlign = "right";
+    context.fillText(t("chart.now"), left + plotW, labelY);
+
+    const newest = LatencyChart.bucketOf(nowS);
+    const xOf = (bucket) =>
+      left + plotW * (1 - (newest - bucket + 0.5) / CHART_BUCKETS);
+    const yOf = (ms) => top + plotH * (1 - Math.min(ms, scaleMs) / scaleMs);
+
+    const points = [];
+    this.forEachVisible(nowS, (bucket, slot) => points.push([bucket, slot]));
+    points.sort((a, b) => a[0] - b[0]);
+
+    // Spread within each bucket (min to max), then the means joined by a line, then dots.
+    context.strokeStyle = this.colour;
+    context.globalAlpha = 0.35;
+    context.lineWidth = 5;
+    for (const [bucket, slot] of points) {
+      if (this.max[slot] - this.min[slot] < scaleMs / 200) continue;
+      const x = xOf(bucket);
+      context.beginPath();
+      context.moveTo(x, yOf(this.min[slot]));
+      context.lineTo(x, yOf(this.max[slot]));
+      context.stroke();
+    }
+    context.globalAlpha = 1;
+    context.lineWidth = 2;
+    context.beginPath();
+    points.forEach(([bucket, slot], i) => {
+      const x = xOf(bucket);
+      const y = yOf(this.sum[slot] / this.count[slot]);
+      if (i === 0) context.moveTo(x, y);
+      else context.lineTo(x, y);
+    });
+    context.stroke();
+    context.fillStyle = this.colour;
+    for (const [bucket, slot] of points) {
+      context.beginPath();
+      context.arc(xOf(bucket), yOf(this.sum[slot] / this.count[slot]), 3.5, 0, Math.PI * 2);
+      context.fill();
+    }
+    // Frame, drawn last so points at the edges stay inside it.
+    context.strokeStyle = "#888888";
+    context.lineWidth = 1;
+    context.strokeRect(left + 0.5, top + 0.5, plotW - 1, plotH - 1);
+  }
+}
+
+/* A round upper bound for the shared scale: 1, 2 or 5 times a power of ten, at least 10 ms. */
+function niceScale(maxMs) {
+  const target = Math.max(10, maxMs * 1.1);
+  const power = 10 ** Math.floor(Math.log10(target));
+  for (const step of [1, 2, 5, 10]) {
+    if (step * power >= target) return step * power;
+  }
+  return 10 * power;
+}
+
+function formatMs(ms) {
+  if (ms >= 100 || ms === 0) return String(Math.round(ms));
+  if (ms >= 10) return ms.toFixed(0);
+  return ms.toFixed(1);
+}

@@ -1,0 +1,66 @@
+"""Headless Chromium for browser tests: the system package, driven by Playwright.
+
+Playwright cannot download its own browsers here, so it launches the Debian `chromium`
+binary. In CI (CI=true) a missing browser fails the test; elsewhere the test is skipped
+with a note on how to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    "install Chromium (Debian/Ubuntu: sudo apt-get install chromium) and the Python "
+    "package playwright (pip install -e '.[test]'), or set LAB_CHROMIUM to its path"
+)
+
+
+def chromium_path() -> str:
+    """The browser to launch; fails in CI and skips elsewhere when there is none."""
+    candidates = [os.environ.get("LAB_CHROMIUM"), *CHROMIUM_CANDIDATES, shutil.which("chromium")]
+    found = next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+    problem = None
+    if found is None:
+        problem = f"no Chromium found: {INSTALL_HINT}"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = f"the playwright package is missing: {INSTALL_HINT}"
+    if problem:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return found
+
+
+@contextmanager
+def launched_chromium() -> Iterator[object]:
+    """A fresh headless Chromium (playwright.sync_api.Browser) with an empty profile."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield context
+        finally:
+            context.close()

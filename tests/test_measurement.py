@@ -1,0 +1,128 @@
+"""The measurement definitions: percentiles, sequence checks, window deltas, summary rows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lab.measurement import (
+    SUMMARY_COLUMNS,
+    Cell,
+    LatencySummary,
+    SequenceCheck,
+    counter_delta,
+    latency_ms,
+    percentile,
+    problems_of,
+    summarize_cell,
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "q", "expected"),
+    [
+        ([5.0], 50, 5.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.5),
+        ([1.0, 2.0, 3.0, 4.0], 0, 1.0),
+        ([1.0, 2.0, 3.0, 4.0], 100, 4.0),
+        (list(map(float, range(1, 101))), 99, 99.01),
+        (list(map(float, range(1, 101))), 90, 90.1),
+    ],
+    ids=["single", "median_between", "min", "max", "p99_of_1_to_100", "p90_of_1_to_100"],
+)
+def test_percentile_interpolates_linearly(values, q, expected):
+    assert percentile(values, q) == pytest.approx(expected)
+
+
+def test_percentile_of_nothing_is_nan_and_out_of_range_is_refused():
+    assert math.isnan(percentile([], 50))
+    with pytest.raises(ValueError, match="between 0 and 100"):
+        percentile([1.0], 101)
+
+
+def test_latency_summary():
+    summary = LatencySummary.of([3.0, 1.0, 2.0])
+    assert (summary.count, summary.p50, summary.max, summary.mean) == (3, 2.0, 3.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("after", "ids", "lost", "duplicated"),
+    [
+        (None, [7, 8, 9], 0, 0),
+        (6, [7, 8, 9], 0, 0),
+        (5, [7, 8], 1, 0),  # the first id after the cursor never came
+        (None, [1, 2, 5, 6], 2, 0),
+        (None, [1, 2, 2, 3], 0, 1),
+        (None, [1, 3, 2, 4], 1, 1),  # out of order: a gap, then a late (repeated) id
+        (0, [], 0, 0),
+    ],
+    ids=["live_contiguous", "cursor_contiguous", "first_missed", "gap_of_two",
+         "repeat", "reordered", "nothing"],
+)
+def test_sequence_check_counts_gaps_and_repeats(after, ids, lost, duplicated):
+    check = SequenceCheck(after)
+    for event_id in ids:
+        check.see(event_id)
+    assert (check.lost, check.duplicated, check.received) == (lost, duplicated, len(ids))
+
+
+def test_sequence_check_reports_each_step():
+    check = SequenceCheck(10)
+    assert check.see(11) == (0, 0)
+    assert check.see(14) == (2, 0)
+    assert check.see(14) == (0, 1)
+
+
+def test_latency_is_milliseconds_from_two_wall_clock_readings():
+    assert latency_ms(100.0025, 100.0) == pytest.approx(2.5)
+
+
+def snapshot(requests, bytes_in, bytes_out, events, empty, cpu, last_id, ok=0, errors=0):
+    counters = {"requests": requests, "bytes_in": bytes_in, "bytes_out": bytes_out,
+                "events_sent": events, "empty_responses": empty,
+                "responses": {"200": ok, "503": errors}}
+    return {"transports": {"short_polling": counters}, "process": {"cpu_s": cpu},
+            "source": {"last_id": last_id}}
+
+
+def test_counter_delta_is_after_minus_before():
+    delta = counter_delta(
+        snapshot(10, 1000, 2000, 5, 4, 1.5, 20, ok=10),
+        snapshot(110, 11000, 32000, 105, 54, 2.0, 30, ok=108, errors=2),
+        "short_polling",
+    )
+    assert delta == {
+        "requests": 100, "bytes_in": 10000, "bytes_out": 30000, "events_sent": 100,
+        "empty_responses": 50, "responses": {"200": 98, "503": 2}, "cpu_s": 0.5,
+        "published": 10,
+    }
+
+
+def test_summary_row_has_every_column_and_the_derived_figures():
+    server = {"requests": 100, "bytes_in": 10_000, "bytes_out": 30_000, "events_sent": 100,
+              "empty_responses": 50, "responses": {"200": 98, "503": 2}, "cpu_s": 0.5,
+              "published": 10}
+    cell = Cell("short_polling", users=10, rate=1.0, interval_s=1.0)
+    row = summarize_cell(cell, 10.0, [100.0] * 100, [95] * 100, lost=0, duplicated=0,
+                         server=server, client_cpu_percent=95.0, client_errors=1)
+    assert tuple(row) == SUMMARY_COLUMNS
+    assert row["cell"] == "short_polling-u10-r1-i1"
+    assert row["events_expected"] == 100 and row["events_received"] == 100
+    assert row["requests_per_s"] == 10.0 and row["requests_per_event"] == 1.0
+    assert row["empty_share"] == 0.5
+    assert row["bytes_per_event"] == 400.0 and row["overhead_bytes_per_event"] == 305.0
+    assert row["server_cpu_us_per_event"] == pytest.approx(5000.0)
+    assert row["errors"] == 3 and row["client_bound"] is True
+    found = problems_of(row)
+    assert any("3 errors" in p for p in found) and any("95% of a core" in p for p in found)
+
+
+def test_sse_rows_have_no_empty_share():
+    server = {"requests": 0, "bytes_in": 0, "bytes_out": 1300, "events_sent": 10,
+              "empty_responses": 0, "responses": {}, "cpu_s": 0.01, "published": 1}
+    row = summarize_cell(Cell("sse", 10, 1.0), 1.0, [1.0] * 10, [95] * 10, 0, 0, server,
+                         10.0, 0)
+    assert row["empty_share"] is None and row["empty_responses"] is None
+    assert row["overhead_bytes_per_event"] == 35.0
+    assert problems_of(row) == []
