@@ -1,4 +1,4 @@
-"""The `lab` command: `lab serve` runs the server (more commands join as the lab grows).
+"""The `lab` command: `lab serve` runs the server, `lab bench` the sweep.
 
 Nothing here imports sockets before a command has patched them with gevent, so the patching
 that `serve` does first reaches every module loaded after it.
@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_server_options(serve)
     serve.set_defaults(run=run_serve)
+
+    from lab import bench
+
+    bench.register(commands)
     return parser
 
 

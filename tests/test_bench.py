@@ -1,0 +1,53 @@
+"""One tiny real sweep, end to end: servers, Locust, windows, files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from lab.measurement import SUMMARY_COLUMNS
+
+
+@pytest.mark.slow
+def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
+    command = [
+        sys.executable, "-m", "lab", "bench", "--users", "3", "--rate", "4",
+        "--duration", "3", "--settle", "1", "--spawn-rate", "10", "--interval-sweep",
+        "--timeout", "5", "--out", str(tmp_path), "--run-id", "tiny", "--no-report",
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    run = tmp_path / "tiny"
+    assert (tmp_path / "latest").resolve() == run.resolve()
+
+    with open(run / "summary.csv", newline="") as summary:
+        reader = csv.DictReader(summary)
+        assert tuple(reader.fieldnames) == SUMMARY_COLUMNS
+        rows = {row["transport"]: row for row in reader}
+    assert set(rows) == {"short_polling", "long_polling", "sse"}
+    for transport, row in rows.items():
+        assert int(row["events_received"]) > 0, transport
+        assert row["events_lost"] == "0" and row["events_duplicated"] == "0", row
+        assert row["errors"] == "0", row
+        assert float(row["bytes_per_event"]) > float(row["payload_bytes_per_event"]) > 0
+        assert row["theory_requests_per_s"] != ""
+        for name in ("stats", "stats_history", "failures"):
+            assert (run / f"{row['cell']}_{name}.csv").exists()
+    # SSE is one request per user, made before the window: none inside it.
+    assert rows["sse"]["requests"] == "0"
+    assert float(rows["short_polling"]["requests_per_s"]) == pytest.approx(3.0, rel=0.5)
+
+    with open(run / "events.csv", newline="") as events:
+        transports = {row["transport"] for row in csv.DictReader(events)}
+    assert transports == set(rows)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert {"parameters", "versions", "machine", "started", "ended", "cells"} <= set(manifest)
+    assert all(cell["status"] == "ok" for cell in manifest["cells"]), manifest["cells"]
+    assert "No cell lost or repeated an event" in finished.stdout
+    # Nothing is left running: every server and Locust process was stopped.
+    leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == ""

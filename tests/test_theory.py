@@ -1,0 +1,347 @@
+"""Tests for lab.theory: the predictions at hand-computed points, and the argument checks."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lab.sse import ServerSentEvent
+from lab.theory import (
+    EVENT_JSON_BYTES,
+    ONE_WAY_S,
+    REQUEST_OVERHEAD_BYTES,
+    Prediction,
+    empty_poll_share,
+    long_polling,
+    predict,
+    short_polling,
+    sse,
+    sse_frame_overhead,
+    tick_json_bytes,
+)
+
+approx = pytest.approx
+
+
+def case(id, *values):
+    return pytest.param(*values, id=id)
+
+
+# --- constants ------------------------------------------------------------------------------
+
+def test_defaults_are_those_the_lab_documents():
+    assert EVENT_JSON_BYTES == 95
+    assert 92 <= tick_json_bytes(16, 1000) <= EVENT_JSON_BYTES <= tick_json_bytes(16, 123_456)
+    assert 250 <= REQUEST_OVERHEAD_BYTES <= 350
+
+
+@pytest.mark.parametrize(
+    ("pad", "event_id", "expected"),
+    [
+        case("4-digit id", 16, 1000, 92),
+        case("5-digit id", 16, 10_000, 94),
+        case("6-digit id", 16, 123_456, 96),
+        case("no padding", 0, 1000, 76),
+        case("1 KiB padding", 1024, 1000, 1100),
+    ],
+)
+def test_tick_json_bytes(pad, event_id, expected):
+    assert tick_json_bytes(pad, event_id) == expected
+
+
+# --- short polling --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("kwargs", "latency_ms", "requests_per_s", "bytes_per_event", "empty_share"),
+    [
+        case("poisson 2/s every 1 s",
+             dict(users=100, rate=2, interval_s=1, arrivals="poisson"),
+             500, 100, 95 + 1 + 300 / 2, math.exp(-2)),
+        case("fixed 2/s every 1 s never empty",
+             dict(users=100, rate=2, interval_s=1, arrivals="fixed"),
+             500, 100, 246, 0),
+        case("fixed 0.5/s every 1 s half empty",
+             dict(users=10, rate=0.5, interval_s=1, arrivals="fixed"),
+             500, 10, 95 + 1 + 600, 0.5),
+        case("fixed 3/s every 0.1 s",
+             dict(users=1, rate=3, interval_s=0.1, arrivals="fixed"),
+             50, 10, 95 + 1 + 1000, 0.7),
+        case("poisson 0.1/s every 2 s",
+             dict(users=1, rate=0.1, interval_s=2, arrivals="poisson"),
+             1000, 0.5, 95 + 1 + 1500, math.exp(-0.2)),
+        case("every 0.25 s, 40 users",
+             dict(users=40, rate=4, interval_s=0.25),
+             125, 160, 96 + 300, 0),
+        case("bigger events, measured overhead",
+             dict(users=5, rate=10, interval_s=1, event_json_bytes=1100,
+                  request_overhead_bytes=270),
+             500, 5, 1100 + 1 + 27, 0),
+    ],
+)
+def test_short_polling(kwargs, latency_ms, requests_per_s, bytes_per_event, empty_share):
+    p = short_polling(**kwargs)
+    assert p == Prediction(
+        approx(latency_ms), approx(requests_per_s), approx(bytes_per_event), approx(empty_share)
+    )
+
+
+@pytest.mark.parametrize("rate", [0.01, 1, 50, 5000], ids=lambda r: f"rate {r}")
+def test_short_polling_requests_do_not_depend_on_the_event_rate(rate):
+    p = short_polling(users=250, rate=rate, interval_s=2, arrivals="poisson")
+    assert p.requests_per_s == approx(125)
+    assert p.latency_mean_ms == approx(1000)
+
+
+@pytest.mark.parametrize(
+    ("rate", "interval_s", "arrivals", "expected"),
+    [
+        case("poisson x=1", 1, 1, "poisson", math.exp(-1)),
+        case("poisson x=0.2", 0.1, 2, "poisson", math.exp(-0.2)),
+        case("poisson x=4", 8, 0.5, "poisson", math.exp(-4)),
+        case("fixed x=0.5", 0.5, 1, "fixed", 0.5),
+        case("fixed x=0.3", 3, 0.1, "fixed", 0.7),
+        case("fixed x=1 never empty", 1, 1, "fixed", 0),
+        case("fixed x=2 never empty", 2, 1, "fixed", 0),
+    ],
+)
+def test_empty_poll_share(rate, interval_s, arrivals, expected):
+    assert empty_poll_share(rate, interval_s, arrivals) == approx(expected, abs=1e-12)
+
+
+# --- long polling ---------------------------------------------------------------------------
+
+def test_long_polling_poisson_at_a_hand_computed_point():
+    # λ = 0.1/s, τ = 5 s, rtt = 2 ms, 10 users:
+    # cycle = 0.002 + e^(−0.0002)·(1 − e^(−0.5))/0.1 = 0.002 + 0.99980002 × 3.9346934
+    #       = 3.9359065 s  ->  0.2540711 requests/s per user, 2.540711 for 10 users;
+    # timeouts: e^(−0.1 × 5.002) = 0.6064094 of the answers;
+    # latency: 0.5 ms + (0.002 / 3.9359065) × 2 ms / 2 = 0.5005081 ms;
+    # bytes: 95 + 300 × 0.2540711 / 0.1 = 857.2132.
+    p = long_polling(users=10, rate=0.1, timeout_s=5, arrivals="poisson")
+    assert p.requests_per_s == approx(2.540711, rel=1e-6)
+    assert p.empty_share == approx(0.6064094, rel=1e-6)
+    assert p.latency_mean_ms == approx(0.5005081, rel=1e-6)
+    assert p.bytes_per_event == approx(857.2132, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("rate", "timeout_s"),
+    [case("slow events", 0.05, 25), case("1/s", 1, 25), case("timeouts often", 0.5, 1),
+     case("fast events", 20, 10)],
+)
+def test_long_polling_poisson_without_round_trip_is_the_textbook_formula(rate, timeout_s):
+    # With rtt = 0, a cycle is the hold alone: E[wait] = (1 − e^(−λτ))/λ, and e^(−λτ) of the
+    # answers are timeouts.
+    p = long_polling(users=3, rate=rate, timeout_s=timeout_s, arrivals="poisson",
+                     round_trip_s=0)
+    wait = (1 - math.exp(-rate * timeout_s)) / rate
+    assert p.requests_per_s == approx(3 / wait)
+    assert p.empty_share == approx(math.exp(-rate * timeout_s))
+    assert p.latency_mean_ms == approx(ONE_WAY_S * 1000)
+
+
+@pytest.mark.parametrize("rate", [0.1, 1, 5], ids=lambda r: f"rate {r}")
+def test_long_polling_poisson_close_to_the_simple_cycle_when_round_trips_are_short(rate):
+    p = long_polling(users=1, rate=rate, timeout_s=25, arrivals="poisson")
+    simple = 1 / ((1 - math.exp(-rate * 25)) / rate + 0.002)
+    assert p.requests_per_s == approx(simple, rel=0.01)
+    share_away = rate * 0.002 / (1 + rate * 0.002)
+    assert p.latency_mean_ms == approx(0.5 + share_away * 1, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "latency_ms", "requests_per_s", "bytes_per_event", "empty_share"),
+    [
+        case("one request per event",
+             dict(users=100, rate=2, timeout_s=25), 0.5, 200, 95 + 300, 0),
+        case("gap 3.33 s over 1 s timeouts: 3 timeouts per event",
+             dict(users=1, rate=0.3, timeout_s=1), 0.5, 1.2, 95 + 4 * 300 / 1, 0.75),
+        case("gap 2.5 s over 1 s timeouts: 2 timeouts per event",
+             dict(users=2, rate=0.4, timeout_s=1), 0.5, 2.4, 95 + 3 * 300, 2 / 3),
+        case("gap just under the timeout: no timeout",
+             dict(users=1, rate=1, timeout_s=1.5), 0.5, 1, 395, 0),
+        case("events outpace the round trip: batched, one request per rtt",
+             dict(users=10, rate=1000, timeout_s=25), 0.5 + 1, 10 * 500, 95 + 300 / 2, 0),
+    ],
+)
+def test_long_polling_fixed(kwargs, latency_ms, requests_per_s, bytes_per_event, empty_share):
+    p = long_polling(arrivals="fixed", **kwargs)
+    assert p == Prediction(
+        approx(latency_ms), approx(requests_per_s), approx(bytes_per_event), approx(empty_share)
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "timeout_s"),
+    [case("2.5 gaps", 0.4, 1), case("3.3 gaps", 0.3, 1), case("7.5 gaps", 0.2, 2 / 3),
+     case("1.2 gaps", 1 / 12, 10)],
+)
+def test_long_polling_fixed_timeouts_per_event_are_floor_gap_over_timeout(rate, timeout_s):
+    timeouts = math.floor(1 / (rate * timeout_s))
+    p = long_polling(users=1, rate=rate, timeout_s=timeout_s, arrivals="fixed")
+    assert p.requests_per_s / rate == approx(1 + timeouts)
+
+
+# --- SSE ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("event_id", "event_type", "json_bytes", "expected"),
+    [
+        # frame 9 + 12 + 6 + 95 + 1 + 1 = 124 = 0x7c; chunk "7c\r\n" 4 + 124 + 2 -> 130 - 95
+        case("id 1000 tick 95 B", 1000, "tick", 95, 35),
+        # frame 9 + 6 + 95 + 2 = 112 = 0x70: no event line for "message"
+        case("message type has no event line", 1000, "message", 95, 23),
+        case("empty type has no event line", 1000, "", 95, 23),
+        case("id 9: one digit", 9, "tick", 95, 32),
+        case("id 10: two digits", 10, "tick", 95, 33),
+        case("id 123456", 123456, "tick", 95, 37),
+        case("non-ASCII type counted in bytes", 1000, "café", 95, 36),
+        # frame = 14 + json for id 1, "message": 15 = 0xf vs 16 = 0x10
+        case("frame 15 B: 1 hex digit", 1, "message", 1, 19),
+        case("frame 16 B: 2 hex digits", 1, "message", 2, 20),
+        # frame = 29 + json for id 1000, "tick": 255 = 0xff vs 256 = 0x100
+        case("frame 255 B: 2 hex digits", 1000, "tick", 226, 35),
+        case("frame 256 B: 3 hex digits", 1000, "tick", 227, 36),
+        case("frame 4095 B: 3 hex digits", 1000, "tick", 4066, 36),
+        case("frame 4096 B: 4 hex digits", 1000, "tick", 4067, 37),
+        case("empty data", 1, "tick", 0, 32),
+    ],
+)
+def test_sse_frame_overhead(event_id, event_type, json_bytes, expected):
+    assert sse_frame_overhead(event_id, event_type, json_bytes) == expected
+
+
+def encoded_overhead(event_id: int, event_type: str, json_bytes: int) -> int:
+    """The overhead as the project's encoder writes the frame, plus HTTP/1.1 chunk framing."""
+    frame = ServerSentEvent(data="x" * json_bytes, event=event_type, id=str(event_id)).encode()
+    chunk = f"{len(frame):x}\r\n".encode() + frame + b"\r\n"
+    return len(chunk) - json_bytes
+
+
+@pytest.mark.parametrize(
+    ("event_id", "event_type", "json_bytes"),
+    list(itertools.product([0, 7, 1000, 123456], ["tick", "message", "", "café"],
+                           [0, 1, 2, 95, 226, 227, 4066, 4067])),
+    ids=lambda value: repr(value),
+)
+def test_sse_frame_overhead_matches_the_encoder(event_id, event_type, json_bytes):
+    assert sse_frame_overhead(event_id, event_type, json_bytes) == encoded_overhead(
+        event_id, event_type, json_bytes
+    )
+
+
+@given(
+    event_id=st.integers(0, 10**12),
+    event_type=st.text(st.characters(blacklist_characters="\r\n"), max_size=12),
+    json_bytes=st.integers(0, 70_000),
+)
+def test_sse_frame_overhead_matches_the_encoder_anywhere(event_id, event_type, json_bytes):
+    assert sse_frame_overhead(event_id, event_type, json_bytes) == encoded_overhead(
+        event_id, event_type, json_bytes
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "requests_per_s", "bytes_per_event"),
+    [
+        case("steady state", dict(users=100, rate=2), 0, 95 + 35),
+        case("message type", dict(users=100, rate=2, event_type="message"), 0, 95 + 23),
+        case("one request per user over 60 s", dict(users=100, rate=2, duration_s=60),
+             100 / 60, 95 + 35 + 300 / 120),
+        case("bigger events", dict(users=1, rate=1, event_json_bytes=227), 0, 227 + 36),
+        case("fractional payload rounds for framing",
+             dict(users=1, rate=1, event_json_bytes=94.6), 0, 94.6 + 35),
+    ],
+)
+def test_sse(kwargs, requests_per_s, bytes_per_event):
+    p = sse(**kwargs)
+    assert p == Prediction(approx(0.5), approx(requests_per_s), approx(bytes_per_event), None)
+
+
+# --- predict --------------------------------------------------------------------------------
+
+SETTINGS = dict(users=50, rate=4, arrivals="poisson", interval_s=0.5, timeout_s=20,
+                payload_pad_bytes=16, duration_s=None)
+
+
+@pytest.mark.parametrize(
+    ("transport", "expected"),
+    [
+        case("short polling", "short_polling",
+             short_polling(users=50, rate=4, interval_s=0.5, arrivals="poisson")),
+        case("long polling", "long_polling",
+             long_polling(users=50, rate=4, timeout_s=20, arrivals="poisson")),
+        case("sse", "sse", sse(users=50, rate=4)),
+    ],
+)
+def test_predict_takes_what_each_transport_uses(transport, expected):
+    assert predict(transport, **SETTINGS) == expected
+
+
+def test_predict_none_means_the_default():
+    assert predict("sse", users=1, rate=1, event_json_bytes=None) == sse(users=1, rate=1)
+
+
+# --- argument checks ------------------------------------------------------------------------
+
+SP = dict(users=10, rate=1, interval_s=1)
+LP = dict(users=10, rate=1, timeout_s=25)
+SSE = dict(users=10, rate=1)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        case("users 0", lambda: short_polling(**SP | dict(users=0)), "users must be a whole"),
+        case("users 1.5", lambda: long_polling(**LP | dict(users=1.5)), "users must be a whole"),
+        case("users True", lambda: sse(**SSE | dict(users=True)), "users must be a number"),
+        case("rate 0", lambda: short_polling(**SP | dict(rate=0)), "rate must be more than 0"),
+        case("rate -1", lambda: long_polling(**LP | dict(rate=-1)), "rate must be more than 0"),
+        case("rate nan", lambda: sse(**SSE | dict(rate=math.nan)), "rate must be a number"),
+        case("rate text", lambda: sse(**SSE | dict(rate="2")), "rate must be a number"),
+        case("interval 0", lambda: short_polling(**SP | dict(interval_s=0)),
+             "interval_s must be more than 0"),
+        case("interval inf", lambda: short_polling(**SP | dict(interval_s=math.inf)),
+             "interval_s must be more than 0"),
+        case("timeout -1", lambda: long_polling(**LP | dict(timeout_s=-1)),
+             "timeout_s must be more than 0"),
+        case("arrivals bursty", lambda: short_polling(**SP | dict(arrivals="bursty")),
+             "arrivals must be 'fixed' or 'poisson'"),
+        case("arrivals LP", lambda: long_polling(**LP | dict(arrivals="Poisson")),
+             "arrivals must be 'fixed' or 'poisson'"),
+        case("negative payload", lambda: sse(**SSE | dict(event_json_bytes=-1)),
+             "event_json_bytes must be 0 bytes or more"),
+        case("negative rtt", lambda: long_polling(**LP | dict(round_trip_s=-0.1)),
+             "round_trip_s must be 0 s or more"),
+        case("negative overhead", lambda: short_polling(**SP | dict(request_overhead_bytes=-5)),
+             "request_overhead_bytes must be 0 bytes or more"),
+        case("duration 0", lambda: sse(**SSE | dict(duration_s=0)),
+             "duration_s must be more than 0"),
+        case("empty share rate", lambda: empty_poll_share(0, 1, "fixed"),
+             "rate must be more than 0"),
+        case("empty share interval", lambda: empty_poll_share(1, -1, "fixed"),
+             "interval_s must be more than 0"),
+        case("empty share arrivals", lambda: empty_poll_share(1, 1, "even"),
+             "arrivals must be"),
+        case("frame negative id", lambda: sse_frame_overhead(-1, "tick", 95),
+             "event_id must be a whole number"),
+        case("frame type with newline", lambda: sse_frame_overhead(1, "a\nb", 95),
+             "event_type must be a one-line str"),
+        case("frame fractional json", lambda: sse_frame_overhead(1, "tick", 1.5),
+             "event_json_bytes must be a whole number"),
+        case("predict unknown transport", lambda: predict("websocket", **SETTINGS),
+             "transport must be one of short_polling, long_polling, sse"),
+        case("predict without interval",
+             lambda: predict("short_polling", **SETTINGS | dict(interval_s=None)),
+             "short polling prediction needs interval_s"),
+        case("predict without users", lambda: predict("sse", rate=1),
+             "an SSE prediction needs users"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_sentence(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
