@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from lab import errors
 from lab.event_source import EventSource
+from lab.fanout import Fanout
 from lab.held import HeldRequests
 from lab.metrics import Metrics
 from lab.settings import Settings
@@ -24,6 +25,7 @@ class LabState:
     ticker: Ticker
     held: HeldRequests
     metrics: Metrics
+    fanout: Fanout
 
 
 def lab_state(app: Flask | None = None) -> LabState:
@@ -31,13 +33,15 @@ def lab_state(app: Flask | None = None) -> LabState:
 
 
 def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
-    """Build the app. The ticker is created but not started: the server starts it."""
+    """Build the app. The ticker and the SSE fan-out are created but not started: the
+    server starts them."""
     if not isinstance(settings, Settings):
         settings = Settings(**(settings or {}))
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False
     source = EventSource(history=settings.history)
+    metrics = Metrics()
     app.extensions["lab"] = LabState(
         settings=settings,
         source=source,
@@ -49,7 +53,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
             paused=settings.paused,
         ),
         held=HeldRequests(limit=settings.max_streams),
-        metrics=Metrics(),
+        metrics=metrics,
+        fanout=Fanout(source, metrics["sse"], settings.max_batch),
     )
     errors.init_app(app)
 

@@ -9,9 +9,12 @@ from contextlib import contextmanager
 
 import gevent
 import gevent.event
+from gevent.hub import Waiter
 
 CLIENT_SOCKET_KEY = "lab.client_socket"
 """WSGI environ key under which the server puts the client's socket (absent elsewhere)."""
+
+NEWS, DROPPED, CLIENT_GONE, TIMED_OUT = "news", "dropped", "client gone", None
 
 
 class TooManyHeld(Exception):
@@ -19,12 +22,17 @@ class TooManyHeld(Exception):
 
 
 class Hold:
-    """One held request. `wait` sleeps until news, a drop, the client leaving, or a timeout."""
+    """One held request. `wait` sleeps until news, a drop, the client leaving, or a timeout.
 
-    def __init__(self, registry: HeldRequests, client_socket: socket.socket | None) -> None:
-        self._registry = registry
-        self.dropped = registry._drop_signal
-        self.client_gone = gevent.event.Event()
+    Each wait parks the request's greenlet on one Waiter that every wake-up source switches
+    to. Waiting on several gevent objects at once (gevent.wait) links and unlinks each of
+    them on every event, which cost a fan-out to 1,000 streams about 14 us per stream.
+    """
+
+    def __init__(self, client_socket: socket.socket | None) -> None:
+        self.dropped = False
+        self.client_gone = False
+        self._waiter: Waiter | None = None
         self._watcher = None
         if client_socket is not None:
             self._watch(client_socket)
@@ -37,10 +45,9 @@ class Hold:
         try:
             fileno = client_socket.fileno()
         except OSError:
-            self.client_gone.set()
+            self.client_gone = True
             return
-        loop = gevent.get_hub().loop
-        self._watcher = loop.io(fileno, 1)
+        self._watcher = gevent.get_hub().loop.io(fileno, 1)
 
         def on_readable() -> None:
             try:
@@ -51,7 +58,8 @@ class Hold:
                 peeked = b""
             self._stop_watching()
             if not peeked:
-                self.client_gone.set()
+                self.client_gone = True
+                self._wake(CLIENT_GONE)
 
         self._watcher.start(on_readable)
 
@@ -61,13 +69,45 @@ class Hold:
             self._watcher.close()
             self._watcher = None
 
+    def _wake(self, reason: str) -> None:
+        """Called from the event loop: resume the waiting greenlet, if it is waiting."""
+        if self._waiter is not None:
+            self._waiter.switch(reason)
+
+    def drop(self) -> None:
+        self.dropped = True
+        self.wake(DROPPED)
+
+    def wake(self, reason: str) -> None:
+        """Resume this request's greenlet from any other greenlet (soon, not at once)."""
+        gevent.get_hub().loop.run_callback(self._wake, reason)
+
     @property
     def ended(self) -> bool:
-        return self.dropped.is_set() or self.client_gone.is_set()
+        return self.dropped or self.client_gone
 
-    def wait(self, news: gevent.event.Event, timeout: float | None) -> bool:
-        """Sleep until news, a drop or the client leaving (True), or the timeout (False)."""
-        return bool(gevent.wait([news, self.dropped, self.client_gone], timeout=timeout, count=1))
+    def wait(self, news: gevent.event.Event | None, timeout: float | None) -> bool:
+        """Sleep until news, a drop, the client leaving or a `wake` (True), or the timeout.
+
+        With `news` None only the other causes end the wait (a parked SSE stream)."""
+        if self.ended or (news is not None and news.is_set()):
+            return True
+        waiter = self._waiter = Waiter()
+        on_news = waiter.switch  # one bound method, so unlink finds what rawlink stored
+        if news is not None:
+            news.rawlink(on_news)
+        timer = None
+        if timeout is not None:
+            timer = gevent.get_hub().loop.timer(timeout)
+            timer.start(waiter.switch, TIMED_OUT)
+        try:
+            return waiter.get() is not TIMED_OUT
+        finally:
+            self._waiter = None
+            if news is not None:
+                news.unlink(on_news)
+            if timer is not None:
+                timer.close()
 
     def close(self) -> None:
         self._stop_watching()
@@ -78,25 +118,28 @@ class HeldRequests:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.count = 0
-        self._drop_signal = gevent.event.Event()
+        self._holds: set[Hold] = set()
+
+    @property
+    def count(self) -> int:
+        return len(self._holds)
 
     @contextmanager
     def hold(self, environ: dict) -> Iterator[Hold]:
         """Register a held request for the `with` block; raise TooManyHeld over the limit."""
-        if self.count >= self.limit:
+        if len(self._holds) >= self.limit:
             raise TooManyHeld(self.limit)
-        self.count += 1
-        held = Hold(self, environ.get(CLIENT_SOCKET_KEY))
+        held = Hold(environ.get(CLIENT_SOCKET_KEY))
+        self._holds.add(held)
         try:
             yield held
         finally:
             held.close()
-            self.count -= 1
+            self._holds.discard(held)
 
     def drop_all(self) -> int:
         """End every held request now; return how many there were."""
-        dropped = self.count
-        signal, self._drop_signal = self._drop_signal, gevent.event.Event()
-        signal.set()
-        return dropped
+        holds = list(self._holds)
+        for held in holds:
+            held.drop()
+        return len(holds)

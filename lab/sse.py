@@ -168,6 +168,21 @@ class SSEDecoder:
                 text = text[1:]
 
         events: list[ServerSentEvent] = []
+        if "\r" not in text:
+            # The common case (LF endings only): a plain split, no regular expression.
+            lines = text.split("\n")
+            rest = lines.pop()
+            if self._partial and lines:
+                self._partial.append(lines[0])
+                lines[0] = "".join(self._partial)
+                self._partial.clear()
+            for line in lines:
+                event = self._process_line(line)
+                if event is not None:
+                    events.append(event)
+            if rest:
+                self._partial.append(rest)
+            return events
         start = 0
         for match in _LINE_BREAK.finditer(text):
             self._partial.append(text[start : match.start()])

@@ -7,58 +7,130 @@ Run by hand against a running server (`lab serve`):
         -u 100 -r 20 --run-time 1m --stop-timeout 5
 
 Each user starts live (no Last-Event-ID) and parses the stream with the lab's own SSE parser
-(lab.sse.SSEDecoder). Locust's FastHttpUser reads streams in fixed-size blocks and would hold
-small events back, so this uses HttpUser with stream=True and reads each chunk as it arrives.
-Locust itself records only the time to the response headers for GET /sse; every event's
-delivery latency is an "EVENT sse" entry, and gaps or repeats are "sse sequence" failures.
-If the stream ends (server restart, POST /drop), the user reconnects with Last-Event-ID.
+(lab.sse.SSEDecoder). It reads from a plain socket (HTTP/1.1, chunked, lab.http_chunks)
+rather than through an HTTP library: an SSE event is small and every user gets every event,
+so the client's cost per event decides how late the 1,000th simulated user sees it.
+(Locust's FastHttpUser would be cheap too, but it reads streams in fixed-size blocks and
+holds small events back.) GET /sse is recorded with its time to the response head; every
+event's delivery latency is an "EVENT sse" entry, and gaps or repeats are "sse sequence"
+failures. If the stream ends (server restart, POST /drop), the user reconnects with
+Last-Event-ID, as a browser's EventSource does.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import time
+from urllib.parse import urlsplit
 
-from client_measurement import DeliveryRecorder, back_off, now
-from locust import HttpUser, constant, task
+import gevent
+from client_measurement import DeliveryRecorder, now
+from locust import User, constant, task
 
+from lab.http_chunks import ChunkedDecoder
 from lab.sse import SSEDecoder
 
 TRANSPORT = "sse"
+READ_TIMEOUT_S = 60.0  # several heartbeats: a silent stream this long is dead
+MAX_HEAD_BYTES = 16_384
 
 
-class SSEUser(HttpUser):
+class StreamRefused(Exception):
+    """The server answered GET /sse with something other than 200."""
+
+
+class SSEUser(User):
     wait_time = constant(0)
 
     def on_start(self) -> None:
+        address = urlsplit(self.host)
+        self.address = (address.hostname, address.port or 80)
+        self.host_header = address.netloc
         self.recorder = DeliveryRecorder(self.environment, TRANSPORT)
         self.last_event_id = ""
 
+    def request_bytes(self) -> bytes:
+        lines = [
+            "GET /sse HTTP/1.1", f"Host: {self.host_header}", "Accept: text/event-stream",
+            "Cache-Control: no-cache", "User-Agent: lab-locust-sse",
+        ]
+        if self.last_event_id:
+            lines.append(f"Last-Event-ID: {self.last_event_id}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
     @task
     def stream(self) -> None:
-        headers = {"Accept": "text/event-stream"}
-        if self.last_event_id:
-            headers["Last-Event-ID"] = self.last_event_id
-        decoder = SSEDecoder()
-        response = self.client.get(
-            "/sse", headers=headers, stream=True, name="/sse", timeout=(10, 120)
-        )
+        started = time.perf_counter()
         try:
-            if response.status_code != 200:
-                self.wait_before_retry(response)
-                return
-            for chunk in response.iter_content(chunk_size=None):
-                received_at = now()
-                self.recorder.received_bytes(len(chunk))
-                for message in decoder.decode(chunk):
+            connection = socket.create_connection(self.address, timeout=10)
+        except OSError as error:
+            self.record_open(started, 0, error)
+            gevent.sleep(1)
+            return
+        try:
+            self.read_stream(connection, started)
+        except OSError as error:
+            self.record_open(started, 0, error)
+            gevent.sleep(1)
+        finally:
+            connection.close()
+
+    def read_stream(self, connection: socket.socket, started: float) -> None:
+        connection.sendall(self.request_bytes())
+        head, body = read_head(connection)
+        status_line = head.split(b"\r\n", 1)[0]
+        status = int(status_line.split(b" ", 2)[1])
+        if status != 200:
+            self.record_open(started, len(head), StreamRefused(status_line.decode()))
+            if status == 400:
+                self.last_event_id = ""  # the server restarted: start live again
+            gevent.sleep(retry_after(head))
+            return
+        self.record_open(started, len(head), None)
+        connection.settimeout(READ_TIMEOUT_S)
+        chunks, decoder = ChunkedDecoder(), SSEDecoder()
+        data, received_at = body, now()
+        while True:
+            if data:
+                self.recorder.received_bytes(len(data))
+                for message in decoder.decode(chunks.decode(data)):
                     if message.event in ("gap", "close"):
                         continue  # server notices; a gap shows up in the ids as lost events
                     event = json.loads(message.data)
                     self.recorder.delivered(event, received_at, len(message.data.encode()))
                 self.last_event_id = decoder.last_event_id
-        finally:
-            response.close()
+                if chunks.finished:
+                    return  # the server ended the stream: reconnect on the next task run
+            data = connection.recv(65536)
+            received_at = now()
+            if not data:
+                return
 
-    def wait_before_retry(self, response) -> None:
-        if response.status_code == 400:
-            self.last_event_id = ""  # the server restarted: start live again
-        back_off(response)
+    def record_open(self, started: float, length: int, error: Exception | None) -> None:
+        self.environment.events.request.fire(
+            request_type="GET", name="/sse", response_time=(time.perf_counter() - started) * 1000,
+            response_length=length, exception=error, context={},
+        )
+
+
+def read_head(connection: socket.socket) -> tuple[bytes, bytes]:
+    """The response's status line and headers, and whatever body bytes came with them."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        data = connection.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection before answering")
+        received += data
+        if len(received) > MAX_HEAD_BYTES:
+            raise ConnectionError("the response head is too long")
+    head, body = received.split(b"\r\n\r\n", 1)
+    return head, body
+
+
+def retry_after(head: bytes) -> float:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"retry-after" and value.strip().isdigit():
+            return float(value.strip())
+    return 1.0

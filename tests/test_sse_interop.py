@@ -59,7 +59,9 @@ class BrowserStream:
         self.page = page
         self._sse_requests: list = []
         page.on("request", self._on_request)
-        page.goto(server.url + "/")
+        # Any same-origin page that opens no connections of its own (the classroom page at /
+        # opens a stream and a long poll, which would count in /drop's answer).
+        page.goto(server.url + "/source")
         page.evaluate(RECORDER, {"url": "/sse", "types": LISTENED_TYPES})
 
     def _on_request(self, request) -> None:

@@ -157,3 +157,52 @@ def test_more_streams_than_the_limit_get_503():
         wait_until(lambda: small.metrics()["held"]["count"] == 0, what="first stream released")
         with SSEClient(small.url + "/sse") as again:
             assert again.response.status_code == 200
+
+
+def test_a_slow_reader_gets_everything_and_does_not_hold_up_the_others():
+    # The stalled client's socket buffers fill up, so the server's writes to it would block:
+    # its stream must leave the fast path, finish each chunk later, and lose nothing, while
+    # a reader that keeps up receives every event meanwhile.
+    with run_server("--rate", "0", "--max-body-bytes", "200000") as busy:
+        host, port = busy.url.removeprefix("http://").split(":")
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect((host, int(port)))
+        stalled.sendall(f"GET /sse HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        with SSEClient(busy.url + "/sse") as fast:
+            fast.read_until(lambda raw: b"retry" in raw)
+            wait_until(lambda: busy.counters("sse")["open"] == 2, what="both streams")
+            big = "y" * 50_000
+            published = [busy.publish(f"{i}:{big}") for i in range(60)]
+            received = [int(e.id) for e in fast.events(len(published))]
+            assert received == [p["id"] for p in published]
+
+        from lab.sse import SSEDecoder
+
+        decoder, got = SSEDecoder(), []
+        stalled.settimeout(10)
+        buffer = b""
+        while len(got) < len(published):
+            chunk = stalled.recv(65536)
+            assert chunk, "the server closed the slow reader's stream"
+            buffer += chunk
+            if b"\r\n\r\n" in buffer and not got and not decoder.last_event_id:
+                buffer = buffer.split(b"\r\n\r\n", 1)[1]  # skip the response head
+            body, buffer = dechunk(buffer)
+            got.extend(decoder.decode(body))
+        stalled.close()
+    assert [int(e.id) for e in got] == [p["id"] for p in published]
+    assert [json.loads(e.data) for e in got] == published
+
+
+def dechunk(buffer: bytes) -> tuple[bytes, bytes]:
+    """Complete HTTP chunks' payloads from the front of `buffer`, and what is left."""
+    body = b""
+    while b"\r\n" in buffer:
+        size_line, rest = buffer.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        if len(rest) < size + 2:
+            break
+        body += rest[:size]
+        buffer = rest[size + 2:]
+    return body, buffer

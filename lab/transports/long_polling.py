@@ -60,7 +60,7 @@ def longpoll() -> Response:
             "long polls (--max-streams); try again shortly",
             {"Retry-After": "1"},
         ) from None
-    if held.client_gone.is_set():
+    if held.client_gone:
         # Nobody is listening; the answer only lets the handler finish and count it.
         return no_news()
     raise ApiError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, request
@@ -10,7 +11,8 @@ from lab.app import LabState, lab_state
 from lab.cursors import parse_cursor, parse_positive_int
 from lab.errors import ApiError
 from lab.event_source import to_json_bytes
-from lab.held import Hold, TooManyHeld
+from lab.fanout import ParkedStream
+from lab.held import CLIENT_SOCKET_KEY, Hold, TooManyHeld
 from lab.sse import ServerSentEvent, encode_comment, encode_retry
 
 TRANSPORT = "sse"
@@ -87,22 +89,33 @@ def sse() -> Response:
             holding.__exit__(None, None, None)
 
     return Response(
-        _Stream(frames(state, held, start, limit), release),
+        _Stream(frames(state, held, start, limit, request.environ), release),
         status=200,
         content_type="text/event-stream; charset=utf-8",
         headers=STREAM_HEADERS,
     )
 
 
-def frames(state: LabState, held: Hold, cursor: int, limit: int | None) -> Iterator[bytes]:
+def frames(
+    state: LabState, held: Hold, cursor: int, limit: int | None, environ: dict
+) -> Iterator[bytes]:
     source, settings = state.source, state.settings
     counters = state.metrics[TRANSPORT]
     heartbeat = settings.heartbeat or None
+    client_socket = environ.get(CLIENT_SOCKET_KEY)
+    raw = getattr(client_socket, "_sock", None)
+    # The fan-out writes its own HTTP chunks, so only chunked (HTTP/1.1) unlimited streams
+    # on a real socket can park; the rest are written by their own greenlet below.
+    can_park = (
+        limit is None and raw is not None and environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
+    )
+    stream = ParkedStream(held, raw, cursor) if can_park else None
     sent = 0
     yield encode_retry(settings.retry_ms)
+    last_write = time.monotonic()
     while True:
         if held.ended:
-            if held.dropped.is_set():
+            if held.dropped:
                 yield DROPPED
             return
         events, gap = source.events_after(cursor, settings.max_batch)
@@ -117,9 +130,36 @@ def frames(state: LabState, held: Hold, cursor: int, limit: int | None) -> Itera
             counters.events_sent += len(events)
             # Every client gets the same cached frame bytes; only the join is per client.
             yield b"".join(event.sse_bytes for event in events)
+            last_write = time.monotonic()
             if limit is not None and sent >= limit:
                 yield notice("close", reason="limit", sent=sent)
                 return
             continue
-        if not held.wait(source.news(), heartbeat):
+        if stream is None:
+            if not held.wait(source.news(), heartbeat):
+                yield HEARTBEAT
+                last_write = time.monotonic()
+            continue
+        cursor, last_write = park_until_needed(state.fanout, stream, cursor, last_write,
+                                               heartbeat, client_socket, counters)
+        if heartbeat and time.monotonic() - last_write >= heartbeat:
             yield HEARTBEAT
+            last_write = time.monotonic()
+
+
+def park_until_needed(fanout, stream, cursor, last_write, heartbeat, client_socket, counters):
+    """Let the fan-out write events to this stream until it hands it back; return the new
+    cursor and the time of the last write."""
+    stream.cursor, stream.last_write = cursor, last_write
+    fanout.park(stream)
+    try:
+        timeout = None if heartbeat is None else max(0.0, last_write + heartbeat - time.monotonic())
+        stream.hold.wait(None, timeout)
+    finally:
+        fanout.unpark(stream)
+    if stream.pending:
+        # A slow reader: finish the chunk the fan-out started, waiting as long as it takes.
+        pending, stream.pending = stream.pending, b""
+        client_socket.sendall(pending)
+        counters.bytes_out += len(pending)
+    return stream.cursor, stream.last_write

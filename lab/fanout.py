@@ -1,0 +1,125 @@
+"""Writing each new event to every caught-up SSE stream, from one greenlet.
+
+A stream that has sent everything up to the newest event *parks* here. When an event is
+published, the fan-out greenlet builds its HTTP chunk once (`<size>\\r\\n<frame>\\r\\n`) and
+hands the very same bytes to each parked stream's socket with one non-blocking send. The
+stream's own greenlet is not woken for it, so an event costs one system call per subscriber
+instead of a greenlet switch and a pass through the WSGI layers.
+
+A stream leaves the park (and its greenlet takes over) when a send would block (a slow
+reader: the rest of the chunk goes through the cooperative, blocking path), when it missed
+a batch, when its heartbeat is due, when it is dropped, or when its client has gone.
+"""
+
+from __future__ import annotations
+
+import time
+
+import gevent
+import gevent.event
+
+from lab.event_source import Event, EventSource
+from lab.held import Hold
+from lab.metrics import TransportCounters
+
+YIELD_EVERY = 200
+"""Streams written between yields to the event loop, so that other requests keep moving."""
+
+HANDED_OVER = "handed over"
+
+
+def http_chunk(payload: bytes) -> bytes:
+    """The payload as one HTTP/1.1 chunk, exactly as pywsgi frames what a response yields."""
+    return b"%x\r\n%s\r\n" % (len(payload), payload)
+
+
+class ParkedStream:
+    __slots__ = ("hold", "raw", "cursor", "last_write", "pending", "parked")
+
+    def __init__(self, hold: Hold, raw_socket, cursor: int) -> None:
+        self.hold = hold
+        self.raw = raw_socket
+        self.cursor = cursor
+        self.last_write = time.monotonic()
+        self.pending = b""
+        """Bytes of a chunk the fan-out could not finish; the stream's greenlet sends them."""
+        self.parked = False
+
+
+class Fanout:
+    def __init__(self, source: EventSource, counters: TransportCounters, max_batch: int) -> None:
+        self.source = source
+        self.counters = counters
+        self.max_batch = max_batch
+        self.cursor = source.last_id
+        self._parked: dict[ParkedStream, None] = {}
+        self._greenlet: gevent.Greenlet | None = None
+
+    def __len__(self) -> int:
+        return len(self._parked)
+
+    def park(self, stream: ParkedStream) -> None:
+        stream.parked = True
+        self._parked[stream] = None
+
+    def unpark(self, stream: ParkedStream) -> None:
+        stream.parked = False
+        self._parked.pop(stream, None)
+
+    def start(self) -> None:
+        if self._greenlet is None:
+            self.cursor = self.source.last_id
+            self._greenlet = gevent.spawn(self._run)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill()
+            self._greenlet = None
+
+    def _run(self) -> None:
+        while True:
+            news = self.source.news()
+            if self.source.last_id == self.cursor:
+                news.wait()
+                continue
+            events, _gap = self.source.events_after(self.cursor, self.max_batch)
+            if not events:  # the history moved past our cursor; streams catch up themselves
+                self.cursor = self.source.last_id
+                continue
+            self.cursor = events[-1].id
+            self.deliver(events)
+
+    def deliver(self, events: list[Event]) -> None:
+        """Write one batch to every parked stream that is exactly at the batch's start."""
+        chunk = http_chunk(b"".join(event.sse_bytes for event in events))
+        first, last, count = events[0].id, events[-1].id, len(events)
+        now = time.monotonic()
+        for written, stream in enumerate(list(self._parked)):
+            if written and written % YIELD_EVERY == 0:
+                gevent.sleep(0)
+                now = time.monotonic()
+            if not stream.parked:
+                continue
+            if stream.cursor >= last:
+                continue  # it caught up by itself after this batch was published
+            if stream.cursor != first - 1:
+                self._hand_over(stream)  # it needs events from before this batch
+                continue
+            try:
+                sent = stream.raw.send(chunk)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self._hand_over(stream)  # the client is gone: its greenlet will notice
+                continue
+            stream.cursor = last
+            stream.last_write = now
+            self.counters.events_sent += count
+            self.counters.bytes_out += sent
+            if sent < len(chunk):
+                stream.pending = chunk[sent:]
+                self._hand_over(stream)
+
+    def _hand_over(self, stream: ParkedStream) -> None:
+        self.unpark(stream)
+        stream.hold.wake(HANDED_OVER)
