@@ -41,7 +41,7 @@ from lab.measurement import (
 
 TRANSPORTS = ("short_polling", "long_polling", "sse")
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-EVENTS_CSV_MAX_ROWS_PER_CELL = 100_000
+EVENTS_CSV_MAX_ROWS_PER_CELL = 10_000
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
