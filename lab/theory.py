@@ -245,8 +245,9 @@ def long_polling(
     - Latency: an event published while the client is away waits for the next request, on
       average rtt/2 more; the share of events that do is the share of time away,
       rtt/cycle ≈ λ·rtt/(1 + λ·rtt) (exact for Poisson arrivals, which see time averages).
-      Evenly spaced events never arrive while the client is away unless 1/λ ≤ rtt. So the
-      mean latency = one-way + share away × rtt/2.
+      Evenly spaced events arrive while the client is away only when 1/λ ≤ rtt (or, by
+      chance, in the rtt after a timeout, which is left out). So the mean latency =
+      one-way + share away × rtt/2.
     - Bytes per delivered event = the event's JSON + the request overhead × requests per
       delivered event (timeouts included; a batch shares one request).
     """
