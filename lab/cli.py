@@ -147,9 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_server_options(serve)
     serve.set_defaults(run=run_serve)
 
+    from lab import demo
+
+    demo.register(commands)
+
     from lab import bench
 
     bench.register(commands)
+    from lab import report
+    report.register(commands)
     return parser
 
 

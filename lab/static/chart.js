@@ -1,14 +1,17 @@
-/* A small latency chart on a canvas: the last 60 s, in half-second buckets.
+/* A small latency chart on a canvas: the last 60 s.
  *
- * Each bucket keeps count, sum, min and max of the latencies that arrived in it, in fixed
- * typed arrays, so memory stays the same whether one event or ten thousand arrive per
- * second. All charts share one vertical scale so the three transports compare at a glance.
+ * Each event is a dot at the moment it arrived (from a fixed ring of the latest points), and
+ * half-second buckets keep count, sum, min and max, so the spread and the averages still
+ * cover the whole minute when more events arrive than the ring holds. Memory stays the
+ * same whether one event or ten thousand arrive per second. All charts share one vertical
+ * scale so the three transports compare at a glance.
  */
 "use strict";
 
 const CHART_WINDOW_S = 60;
 const CHART_BUCKET_S = 0.5;
 const CHART_BUCKETS = Math.round(CHART_WINDOW_S / CHART_BUCKET_S);
+const CHART_POINTS = 1500;
 
 class LatencyChart {
   constructor(canvas, colour) {
@@ -19,6 +22,9 @@ class LatencyChart {
     this.sum = new Float64Array(CHART_BUCKETS);
     this.min = new Float64Array(CHART_BUCKETS);
     this.max = new Float64Array(CHART_BUCKETS);
+    this.pointTime = new Float64Array(CHART_POINTS).fill(-Infinity);
+    this.pointMs = new Float64Array(CHART_POINTS);
+    this.nextPoint = 0;
   }
 
   static bucketOf(seconds) {
@@ -39,6 +45,9 @@ class LatencyChart {
     this.sum[slot] += latencyMs;
     if (latencyMs < this.min[slot]) this.min[slot] = latencyMs;
     if (latencyMs > this.max[slot]) this.max[slot] = latencyMs;
+    this.pointTime[this.nextPoint] = nowS;
+    this.pointMs[this.nextPoint] = latencyMs;
+    this.nextPoint = (this.nextPoint + 1) % CHART_POINTS;
   }
 
   /* Calls visit(bucketIndex, slot) for each bucket inside the window ending at nowS. */
@@ -66,6 +75,7 @@ class LatencyChart {
 
   clear() {
     this.index.fill(-1);
+    this.pointTime.fill(-Infinity);
   }
 
   /* Keeps the canvas's pixel size equal to its displayed size; returns the 2D context. */
@@ -124,42 +134,38 @@ class LatencyChart {
     context.fillText(t("chart.now"), left + plotW, labelY);
 
     const newest = LatencyChart.bucketOf(nowS);
-    const xOf = (bucket) =>
+    const xOfBucket = (bucket) =>
       left + plotW * (1 - (newest - bucket + 0.5) / CHART_BUCKETS);
-    const yOf = (ms) => top + plotH * (1 - Math.min(ms, scaleMs) / scaleMs);
+    const xOfTime = (seconds) => left + plotW * (1 - (nowS - seconds) / CHART_WINDOW_S);
+    const yOf = (ms) => top + plotH * (1 - Math.max(0, Math.min(ms, scaleMs)) / scaleMs);
 
-    const points = [];
-    this.forEachVisible(nowS, (bucket, slot) => points.push([bucket, slot]));
-    points.sort((a, b) => a[0] - b[0]);
-
-    // Spread within each bucket (min to max), then the means joined by a line, then dots.
-    context.strokeStyle = this.colour;
-    context.globalAlpha = 0.35;
-    context.lineWidth = 5;
-    for (const [bucket, slot] of points) {
-      if (this.max[slot] - this.min[slot] < scaleMs / 200) continue;
-      const x = xOf(bucket);
-      context.beginPath();
-      context.moveTo(x, yOf(this.min[slot]));
-      context.lineTo(x, yOf(this.max[slot]));
-      context.stroke();
-    }
-    context.globalAlpha = 1;
-    context.lineWidth = 2;
+    // The spread within each half second (min to max), faint; then every event as a dot.
+    context.save();
     context.beginPath();
-    points.forEach(([bucket, slot], i) => {
-      const x = xOf(bucket);
-      const y = yOf(this.sum[slot] / this.count[slot]);
-      if (i === 0) context.moveTo(x, y);
-      else context.lineTo(x, y);
-    });
-    context.stroke();
-    context.fillStyle = this.colour;
-    for (const [bucket, slot] of points) {
+    context.rect(left, top - 4, plotW, plotH + 8);
+    context.clip();
+    context.strokeStyle = this.colour;
+    context.globalAlpha = 0.25;
+    context.lineWidth = 6;
+    this.forEachVisible(nowS, (bucket, slot) => {
+      if (this.count[slot] < 2) return;
+      const x = xOfBucket(bucket);
       context.beginPath();
-      context.arc(xOf(bucket), yOf(this.sum[slot] / this.count[slot]), 3.5, 0, Math.PI * 2);
+      context.moveTo(x, yOf(this.min[slot]) + 3);
+      context.lineTo(x, yOf(this.max[slot]) - 3);
+      context.stroke();
+    });
+    context.globalAlpha = 1;
+    context.fillStyle = this.colour;
+    const oldest = nowS - CHART_WINDOW_S;
+    for (let i = 0; i < CHART_POINTS; i += 1) {
+      const seconds = this.pointTime[i];
+      if (seconds < oldest || seconds > nowS) continue;
+      context.beginPath();
+      context.arc(xOfTime(seconds), yOf(this.pointMs[i]), 3.5, 0, Math.PI * 2);
       context.fill();
     }
+    context.restore();
     // Frame, drawn last so points at the edges stay inside it.
     context.strokeStyle = "#888888";
     context.lineWidth = 1;
@@ -167,11 +173,12 @@ class LatencyChart {
   }
 }
 
-/* A round upper bound for the shared scale: 1, 2 or 5 times a power of ten, at least 10 ms. */
+/* A round upper bound for the shared scale (1, 1.5, 2, 3, 5 or 7.5 times a power of ten,
+ * at least 10 ms), so the dots use most of the height. */
 function niceScale(maxMs) {
-  const target = Math.max(10, maxMs * 1.1);
+  const target = Math.max(10, maxMs * 1.05);
   const power = 10 ** Math.floor(Math.log10(target));
-  for (const step of [1, 2, 5, 10]) {
+  for (const step of [1, 1.5, 2, 3, 5, 7.5, 10]) {
     if (step * power >= target) return step * power;
   }
   return 10 * power;

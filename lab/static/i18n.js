@@ -25,9 +25,9 @@ const MESSAGES = {
     "ctl.pause": "Pause",
     "ctl.resume": "Resume",
     "ctl.interval": "Poll interval",
-    "ctl.payload": "Payload",
-    "ctl.publish": "Publish a message (arrives in all three panels)",
-    "ctl.publishPlaceholder": "Hello, class!",
+    "ctl.payload": "Payload size",
+    "ctl.publish": "Publish a message",
+    "ctl.publishPlaceholder": "Hello, class! (arrives in all three panels)",
     "ctl.send": "Send",
     "ctl.demos": "Demonstrations",
     "ctl.drop": "Drop all connections",
@@ -44,6 +44,7 @@ const MESSAGES = {
     "result.error": "The server refused: {error}",
     "result.unreachable": "The server did not answer; is it running?",
     "result.emptyMessage": "Type a message first.",
+    "result.badRate": "Type a number of events per second, from 0 to 10000.",
 
     "strip.title": "Server side, all clients",
     "strip.requests": "requests",
@@ -64,20 +65,22 @@ const MESSAGES = {
     "explain.long": "The page asks /longpoll and the server holds the request open until an event exists (or 20 s pass: an empty 204); then the page asks again at once. Low latency, but each answer costs a whole request and response.",
     "explain.sse": "One request, and a response that never ends: the server writes each event into the open stream. If the connection drops, the browser reconnects by itself and sends Last-Event-ID, so nothing is missed.",
 
-    "c.requests": "Requests made",
-    "c.connections": "Connections opened",
+    "c.requests": "Requests",
+    "c.connections": "Connections",
     "c.empty": "Empty responses",
     "c.emptySse": "Empty responses",
-    "c.notApplicable": "none: one long response",
-    "c.bodyBytes": "Body bytes received",
+    "c.notApplicable": "never",
+    "c.notApplicableWhy": "One response that never ends, so there is nothing to come back empty.",
+    "c.bodyBytes": "Body bytes",
     "c.frameBytes": "Frame bytes (rebuilt)",
-    "c.events": "Events received",
+    "c.events": "Events",
     "c.missed": "Missed ids",
     "c.repeated": "Repeated ids",
     "c.latencyLast": "Latency, last",
-    "c.latencyAvg": "Latency, 60 s average",
+    "c.latencyAvg": "Latency, 60 s avg",
 
     "status.starting": "connecting…",
+    "status.live": "live",
     "status.liveShort": "live: asking every {seconds} s",
     "status.liveLong": "live: one request held open at a time",
     "status.liveSse": "live: one stream open",
@@ -88,7 +91,7 @@ const MESSAGES = {
     "status.restarting": "the server restarted: starting again live…",
     "status.unreachable": "server unreachable: retrying in {seconds} s",
     "status.stalled": "a request has waited {seconds} s for an answer (a free connection?)",
-    "status.closedByServer": "the server ended the stream: opening a new one",
+    "status.stalledLimit": "waiting {seconds} s for a free connection: all 6 are taken",
     "status.refused": "the server refused the stream ({reason}): retrying",
 
     "row.resumed": "reconnected: resumed from id {id}",
@@ -106,13 +109,15 @@ const MESSAGES = {
     "streams.explain": "Chromium opens at most 6 HTTP/1.1 connections to one server. This page already keeps 2 busy (the SSE stream and the held long poll); 7 more streams need 9. The ones that find no free connection wait in the browser's queue as “connecting…”, and so do the page's polls and metrics: watch the polling panels stall. HTTP/2 would carry all of them over one connection; this lab server speaks HTTP/1.1.",
     "streams.connecting": "connecting…",
     "streams.open": "open",
+    "streams.closed": "refused by the server",
     "streams.events": "{n} events",
     "streams.stream": "stream {n}",
     "streams.summary": "{open} open, {waiting} waiting for a connection",
 
-    "note.bytes": "Bytes: the polling panels count response bodies (the browser hides headers); the SSE panel rebuilds each event's “id:”, “event:” and “data:” lines (the stream's raw bytes, its retry line and heartbeats are hidden from the page). The strip above counts everything, headers included, at the server's socket.",
-    "note.clock": "Latency = this computer's clock − the time the server stamped on the event. It is exact only on the server's own machine; on another laptop the difference between the two clocks shifts every number, so compare the panels with each other.",
-    "note.offset": "This computer's clock differs from the server's by about {ms} ms.",
+    "note.bytes": "Bytes: the polling panels count response bodies (the browser hides headers); the SSE panel rebuilds each event's id/event/data lines (the raw stream is hidden from the page). The server strip counts everything at its socket, headers included.",
+    "note.clock": "Latency = this computer's clock − the server's timestamp on the event: exact on the server's own machine; on another laptop a clock difference shifts all three panels alike, so compare them with each other.",
+    "note.offsetAhead": "This computer's clock is about {ms} ms ahead of the server's: every latency here looks that much longer.",
+    "note.offsetBehind": "This computer's clock is about {ms} ms behind the server's: every latency here looks that much shorter (even below zero).",
 
     "chart.now": "now",
     "chart.ago": "−{s} s",
@@ -138,9 +143,9 @@ const MESSAGES = {
     "ctl.pause": "일시정지",
     "ctl.resume": "다시 시작",
     "ctl.interval": "폴링 간격",
-    "ctl.payload": "페이로드",
-    "ctl.publish": "메시지 보내기 (세 패널 모두에 도착합니다)",
-    "ctl.publishPlaceholder": "안녕하세요, 여러분!",
+    "ctl.payload": "페이로드 크기",
+    "ctl.publish": "메시지 보내기",
+    "ctl.publishPlaceholder": "안녕하세요, 여러분! (세 패널 모두에 도착합니다)",
     "ctl.send": "보내기",
     "ctl.demos": "시연",
     "ctl.drop": "모든 연결 끊기",
@@ -157,6 +162,7 @@ const MESSAGES = {
     "result.error": "서버가 거절했습니다: {error}",
     "result.unreachable": "서버가 응답하지 않습니다. 서버가 실행 중인가요?",
     "result.emptyMessage": "먼저 메시지를 입력하세요.",
+    "result.badRate": "초당 이벤트 수를 0부터 10000 사이의 숫자로 입력하세요.",
 
     "strip.title": "서버 쪽 집계 (모든 접속자)",
     "strip.requests": "요청",
@@ -177,12 +183,13 @@ const MESSAGES = {
     "explain.long": "페이지가 /longpoll에 요청하면 서버는 이벤트가 생길 때까지(또는 20초가 지나 빈 204 응답을 줄 때까지) 요청을 붙잡아 둡니다. 응답을 받으면 페이지는 곧바로 다시 묻습니다. 지연은 짧지만 응답 하나마다 요청과 응답이 통째로 한 번씩 오갑니다.",
     "explain.sse": "요청은 한 번, 응답은 끝나지 않습니다. 서버는 열려 있는 스트림에 이벤트를 하나씩 써 넣습니다. 연결이 끊기면 브라우저가 알아서 다시 연결하면서 Last-Event-ID를 보내므로 빠지는 이벤트가 없습니다.",
 
-    "c.requests": "보낸 요청",
-    "c.connections": "연 연결",
+    "c.requests": "요청 수",
+    "c.connections": "연결 횟수",
     "c.empty": "빈 응답",
     "c.emptySse": "빈 응답",
-    "c.notApplicable": "없음: 긴 응답 하나",
-    "c.bodyBytes": "받은 본문 바이트",
+    "c.notApplicable": "없음",
+    "c.notApplicableWhy": "끝나지 않는 응답 하나뿐이라 비어서 돌아올 응답이 없습니다.",
+    "c.bodyBytes": "본문 바이트",
     "c.frameBytes": "프레임 바이트(재구성)",
     "c.events": "받은 이벤트",
     "c.missed": "빠진 id",
@@ -191,6 +198,7 @@ const MESSAGES = {
     "c.latencyAvg": "지연, 60초 평균",
 
     "status.starting": "연결하는 중…",
+    "status.live": "수신 중",
     "status.liveShort": "수신 중: {seconds}초마다 요청",
     "status.liveLong": "수신 중: 요청 하나를 열어 두고 기다림",
     "status.liveSse": "수신 중: 스트림 하나가 열려 있음",
@@ -201,7 +209,7 @@ const MESSAGES = {
     "status.restarting": "서버가 재시작됨: 지금부터 새로 받기 시작…",
     "status.unreachable": "서버에 연결할 수 없음: {seconds}초 후 다시 시도",
     "status.stalled": "요청이 {seconds}초째 응답을 기다리는 중 (빈 연결을 기다리나?)",
-    "status.closedByServer": "서버가 스트림을 끝냄: 새 스트림을 여는 중",
+    "status.stalledLimit": "{seconds}초째 빈 연결을 기다리는 중: 6개가 모두 사용 중",
     "status.refused": "서버가 스트림을 거절함 ({reason}): 다시 시도하는 중",
 
     "row.resumed": "다시 연결됨: id {id}에서 이어받음",
@@ -219,13 +227,15 @@ const MESSAGES = {
     "streams.explain": "Chromium은 한 서버에 HTTP/1.1 연결을 최대 6개까지만 엽니다. 이 페이지는 이미 2개를 쓰고 있고(SSE 스트림과 붙잡혀 있는 롱 폴링 요청), 스트림 7개를 더 열면 9개가 필요합니다. 빈 연결을 얻지 못한 스트림은 브라우저 대기열에서 “연결 중…”으로 기다리고, 페이지의 폴링과 통계 요청도 함께 기다립니다. 폴링 패널이 멈추는 것을 보세요. HTTP/2라면 연결 하나로 모두 보낼 수 있지만, 이 실습 서버는 HTTP/1.1을 씁니다.",
     "streams.connecting": "연결 중…",
     "streams.open": "열림",
+    "streams.closed": "서버가 거절함",
     "streams.events": "이벤트 {n}개",
     "streams.stream": "스트림 {n}",
     "streams.summary": "{open}개 열림, {waiting}개는 연결을 기다리는 중",
 
-    "note.bytes": "바이트: 폴링 패널은 응답 본문만 셉니다(브라우저가 헤더를 숨깁니다). SSE 패널은 이벤트마다 “id:”, “event:”, “data:” 줄을 다시 만들어 셉니다(스트림의 원래 바이트, retry 줄과 하트비트는 페이지에서 보이지 않습니다). 위의 서버 집계는 헤더까지 모두 서버 소켓에서 셉니다.",
-    "note.clock": "지연 = 이 컴퓨터의 시계 − 서버가 이벤트에 찍은 시각. 서버와 같은 컴퓨터에서 볼 때만 정확합니다. 다른 노트북에서는 두 시계의 차이만큼 모든 값이 밀리므로 절댓값보다 패널끼리 비교해 보세요.",
-    "note.offset": "이 컴퓨터의 시계는 서버와 약 {ms} ms 차이가 납니다.",
+    "note.bytes": "바이트: 폴링 패널은 응답 본문만 셉니다(브라우저가 헤더를 숨깁니다). SSE 패널은 이벤트마다 id/event/data 줄을 다시 만들어 셉니다(원래 스트림은 페이지에서 보이지 않습니다). 서버 집계는 헤더까지 모두 서버 소켓에서 셉니다.",
+    "note.clock": "지연 = 이 컴퓨터의 시계 − 서버가 이벤트에 찍은 시각. 서버와 같은 컴퓨터에서만 정확하고, 다른 노트북에서는 시계 차이만큼 세 패널이 똑같이 밀리므로 패널끼리 비교해 보세요.",
+    "note.offsetAhead": "이 컴퓨터의 시계가 서버보다 약 {ms} ms 빠릅니다. 여기 보이는 지연은 모두 그만큼 길게 보입니다.",
+    "note.offsetBehind": "이 컴퓨터의 시계가 서버보다 약 {ms} ms 느립니다. 여기 보이는 지연은 모두 그만큼 짧게(0보다 작게도) 보입니다.",
 
     "chart.now": "지금",
     "chart.ago": "−{s}초",
@@ -264,6 +274,9 @@ const I18N = (() => {
     }
     for (const element of (root || document).querySelectorAll("[data-i18n-placeholder]")) {
       element.placeholder = t(element.dataset.i18nPlaceholder);
+    }
+    for (const element of (root || document).querySelectorAll("[data-i18n-title]")) {
+      element.title = t(element.dataset.i18nTitle);
     }
   }
 

@@ -1,0 +1,146 @@
+"""`lab demo`: the lab server with classroom defaults, and the classroom page opened for you.
+
+The page at `/` shows the same events arriving by short polling, long polling and SSE side
+by side. This command runs exactly what `lab serve` runs (gevent's patching first, then
+`lab.server.serve`); only some defaults differ, and `--open` starts a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TextIO
+
+from lab.cli import add_server_options, patch_for_gevent, settings_from
+from lab.settings import Settings
+
+# What suits a class (see DESCRIPTION). Each can still be changed by its option or LAB_<NAME>.
+CLASSROOM_DEFAULTS = {
+    # One event a second: every id can be read out as it arrives, and short polling at its
+    # default 1 s interval visibly lags by up to a second.
+    "rate": 1.0,
+    # A stream that is quiet for 15 s gets a comment line, so proxies and school networks
+    # that close idle connections leave the SSE panel alone.
+    "heartbeat": 15.0,
+    # After "drop all connections" the browser's EventSource waits this long before it
+    # reconnects: long enough for the class to see "reconnecting…", short enough to wait.
+    "retry_ms": 1500,
+}
+
+DESCRIPTION = """\
+Run the lab server for a class and show its classroom page: one event source, served by
+short polling, long polling and Server-Sent Events side by side, with live counters and
+latency charts. Open the printed address in a browser (full screen with F11) and project it.
+
+The defaults suit a class: one event a second (--rate 1), so every id can be read out as it
+arrives and short polling's 1 s interval visibly lags; an SSE heartbeat after 15 s of silence
+(--heartbeat 15), so school networks do not close a quiet stream; and a 1.5 s reconnection
+delay announced to SSE clients (--retry-ms 1500; `lab serve` announces 2 s), so after "drop
+all connections" the class sees "reconnecting…" briefly before the stream resumes.
+
+For students on their own laptops, listen on the network with --host 0.0.0.0: the server then
+prints the students' address (read-only page) and the teacher's address with the token that
+enables the controls. The page hides the token from the address bar once it has read it.
+"""
+
+
+def has_display() -> bool:
+    """True when a graphical browser can be started (never a text browser in the terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def local_page_url(settings: Settings, port: int) -> str:
+    """The address this machine's browser should open: loopback, with the token if needed."""
+    host = settings.host
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    url = f"http://{host}:{port}/"
+    return url if settings.on_loopback else f"{url}?token={settings.token}"
+
+
+class _Announcer:
+    """The server's printed output, passed through; once it says where it listens, the
+    address of the page is printed (and opened in a browser when asked)."""
+
+    def __init__(self, out: TextIO, settings: Settings, open_browser: bool) -> None:
+        self._out = out
+        self._settings = settings
+        self._open_browser = open_browser
+        self._pending = ""
+        self._done = False
+
+    def write(self, text: str) -> int:
+        self._out.write(text)
+        if not self._done:
+            self._pending += text
+            while "\n" in self._pending and not self._done:
+                line, self._pending = self._pending.split("\n", 1)
+                if line.startswith("listening on "):
+                    self._done = True
+                    self._announce(line)
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def _announce(self, line: str) -> None:
+        port = int(line.rstrip("/").rsplit(":", 1)[1])
+        url = local_page_url(self._settings, port)
+        if self._settings.on_loopback:
+            self._out.write(f"Classroom page: {url} (only this machine can reach it)\n")
+        if not self._open_browser:
+            return
+        if not has_display():
+            self._out.write(f"--open: no display found; open {url} in a browser yourself\n")
+            return
+        import threading
+        import webbrowser
+
+        # Started beside the server (a greenlet, after gevent's patching) so a slow browser
+        # start does not hold back the server, which is already listening.
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    patch_for_gevent()
+    from lab.server import serve
+
+    out = _Announcer(sys.stdout, settings, args.open)
+    try:
+        serve(settings, access_log=args.access_log, out=out)
+    except OSError as error:
+        sys.exit(f"lab: cannot listen on {settings.host}:{settings.port}: {error.strerror}")
+    return 0
+
+
+def register(commands) -> None:
+    """Add `lab demo` to the `lab` command's subparsers."""
+    demo = commands.add_parser(
+        "demo",
+        help="run the server with classroom defaults and show the classroom page",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_server_options(demo)
+    demo.set_defaults(
+        run=run_demo,
+        **{
+            name: value
+            for name, value in CLASSROOM_DEFAULTS.items()
+            if f"LAB_{name.upper()}" not in os.environ
+        },
+    )
+    demo.add_argument(
+        "--open",
+        action="store_true",
+        help="open the page in this machine's web browser once the server listens "
+        "(only when there is a display)",
+    )
