@@ -181,6 +181,8 @@ class CellResult:
     problems: list[str]
     events_rows: list[tuple]
     sample_every: int = 1
+    frame_arithmetic: float | None = None
+    """SSE only: the mean overhead the frame arithmetic predicts for the delivered events."""
 
 
 def locust_command(cell: Cell, config: BenchConfig, url: str, prefix: Path, log_dir: Path,
@@ -257,7 +259,13 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
         (cell.name, cell.transport, cell.users, event_id, latency)
         for event_id, latency in window_rows[::sample_every]
     ]
-    return CellResult(cell, row, problems, events_rows, sample_every)
+    frame_arithmetic = None
+    if cell.transport == "sse" and window_rows:
+        frame_arithmetic = sum(
+            theory.sse_frame_overhead(event_id, "tick", size)
+            for (event_id, _), size in zip(window_rows, payloads, strict=True)
+        ) / len(window_rows)
+    return CellResult(cell, row, problems, events_rows, sample_every, frame_arithmetic)
 
 
 def read_deliveries(log_dir: Path, start: float, end: float):
@@ -423,7 +431,7 @@ def run_bench(config: BenchConfig, out=sys.stdout) -> Path:
     print(f"Sweep {run_id}: {len(cells)} cells, about {clock(sum(planned))} "
           f"(writing {run_dir})", file=out, flush=True)
     progress = Progress(planned, out)
-    rows, problems, all_events = [], {}, []
+    rows, problems, all_events, arithmetic = [], {}, [], {}
     for index, cell in enumerate(cells):
         progress.begin(index, f"{cell.transport} x {cell.users} users"
                        + (f", every {cell.interval_s:g} s" if cell.interval_s else ""))
@@ -435,11 +443,14 @@ def run_bench(config: BenchConfig, out=sys.stdout) -> Path:
             continue
         rows.append(result.row)
         all_events.extend(result.events_rows)
+        if result.frame_arithmetic is not None:
+            arithmetic[cell.name] = result.frame_arithmetic
         if result.problems:
             problems[cell.name] = result.problems
         manifest["cells"].append({
             "cell": cell.name, "status": "problems" if result.problems else "ok",
             "problems": result.problems, "sample_every": result.sample_every,
+            "sse_frame_arithmetic_bytes": result.frame_arithmetic,
         })
     progress.done()
     write_csv(run_dir / "summary.csv", SUMMARY_COLUMNS,
@@ -450,6 +461,11 @@ def run_bench(config: BenchConfig, out=sys.stdout) -> Path:
     (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     point_latest(config.out, run_id)
     print_summary(rows, problems, out)
+    for name, predicted in arithmetic.items():
+        row = next(r for r in rows if r["cell"] == name)
+        print(f"{name}: SSE overhead per event measured {row['overhead_bytes_per_event']:.2f} "
+              f"bytes; frame arithmetic (id, event and data lines, blank line, chunk framing) "
+              f"{predicted:.2f} bytes", file=out)
     if config.report:
         write_report(run_dir, out)
     return run_dir
