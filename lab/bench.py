@@ -19,13 +19,11 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
 from lab import theory
@@ -137,6 +135,8 @@ def lab_server(cell: Cell, config: BenchConfig, log_path: Path) -> Iterator[str]
 
 
 def fetch_metrics(url: str) -> dict:
+    import urllib.request  # not at the top: `lab serve` builds this parser before patching
+
     with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
         return json.load(response)
 
@@ -357,6 +357,8 @@ def clock(seconds: float) -> str:
 
 
 def versions() -> dict:
+    from importlib import metadata  # imports socket (through email): not before patching
+
     found = {"python": platform.python_version()}
     for package in ("push-transport-lab", "locust", "gevent", "flask", "matplotlib"):
         try:

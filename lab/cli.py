@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from lab import __version__
@@ -128,6 +129,13 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_report(args: argparse.Namespace) -> int:
+    # Imported here: the report draws charts with matplotlib, which no other command needs.
+    from lab.report import run_from_args
+
+    return run_from_args(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lab",
@@ -154,8 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     from lab import bench
 
     bench.register(commands)
-    from lab import report
-    report.register(commands)
+    report = commands.add_parser(
+        "report",
+        help="write a run's report.md and charts",
+        description="Draw the charts of a sweep run and write its report.md: parameters, "
+        "problem cells, the summary table, the charts and the claims checked.",
+    )
+    report.add_argument("run_dir", metavar="RUN", nargs="?", type=Path,
+                        default=Path("results") / "latest",
+                        help="the run folder (default results/latest)")
+    report.set_defaults(run=run_report)
     return parser
 
 

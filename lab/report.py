@@ -46,7 +46,6 @@ __all__ = [
     "check_server_load",
     "depends_on",
     "read_rows",
-    "register",
     "render_report",
     "summary_table",
     "write_report",
@@ -907,18 +906,6 @@ def write_report(run_dir: Path | str) -> Path:
 # --- the CLI --------------------------------------------------------------------------------
 
 DEFAULT_RUN = Path("results") / "latest"
-
-
-def register(commands) -> None:
-    parser = commands.add_parser(
-        "report",
-        help="write a run's report.md and charts",
-        description="Draw the charts of a sweep run and write its report.md: parameters, "
-        "problem cells, the summary table, the charts and the claims checked.",
-    )
-    parser.add_argument("run_dir", metavar="RUN", nargs="?", type=Path, default=DEFAULT_RUN,
-                        help=f"the run folder (default {DEFAULT_RUN})")
-    parser.set_defaults(run=run_from_args)
 
 
 def run_from_args(args: argparse.Namespace) -> int:

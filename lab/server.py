@@ -155,11 +155,40 @@ def raise_open_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def local_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (Linux; [] where unknown).
+
+    Read from the network interfaces themselves: nothing is sent anywhere.
+    """
+    try:
+        import fcntl
+        import struct
+    except ImportError:
+        return []
+    found = []
+    get_address = 0x8915  # SIOCGIFADDR
+    for _, name in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                packed = fcntl.ioctl(probe.fileno(), get_address,
+                                     struct.pack("256s", name[:15].encode()))
+            except OSError:
+                continue
+        address = socket.inet_ntoa(packed[20:24])
+        if not address.startswith("127."):
+            found.append(address)
+    return found
+
+
 def page_urls(settings: Settings, port: int) -> tuple[str, str | None]:
-    """The address to open, and the teacher's address with the token (None on loopback)."""
+    """The address to open, and the teacher's address with the token (None on loopback).
+
+    Bound to every address, the server names itself by an address of this machine, which
+    students' laptops can reach more often than its host name.
+    """
     host = settings.host
     if host in ("0.0.0.0", "::", ""):
-        host = socket.gethostname()
+        host = next(iter(local_addresses()), None) or socket.gethostname()
     if ":" in host:
         host = f"[{host}]"
     url = f"http://{host}:{port}/"

@@ -30,13 +30,10 @@ class LongPollingUser(FastHttpUser):
         self.recorder = DeliveryRecorder(self.environment, TRANSPORT)
         self.cursor = None
 
-    def learn_cursor(self) -> None:
-        self.cursor = learn_cursor(self.client, self.recorder)
-
     @task
     def longpoll(self) -> None:
         if self.cursor is None:
-            self.learn_cursor()
+            self.cursor = learn_cursor(self.client, self.recorder)
             return
         response = self.client.get(
             f"/longpoll?since={self.cursor}&timeout={self.timeout:g}", name="/longpoll"

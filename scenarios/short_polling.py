@@ -33,13 +33,10 @@ class ShortPollingUser(FastHttpUser):
         # A random phase, so users' polls are spread over the interval as real clients' are.
         self.next_at = time.monotonic() + random.uniform(0, self.interval)
 
-    def learn_cursor(self) -> None:
-        self.cursor = learn_cursor(self.client, self.recorder)
-
     @task
     def poll(self) -> None:
         if self.cursor is None:
-            self.learn_cursor()
+            self.cursor = learn_cursor(self.client, self.recorder)
             return
         delay = self.next_at - time.monotonic()
         if delay > 0:

@@ -100,12 +100,17 @@ def run_server(*args: str) -> Iterator[LabServer]:
                 url = line.removeprefix("listening on ").strip().rstrip("/")
         yield LabServer(url=url, process=process, output=output)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Ask a server to stop (SIGTERM: it ends its streams first), and make sure it did."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class SSEClient:

@@ -216,10 +216,12 @@ def test_off_loopback_the_changing_endpoints_need_the_token():
     with run_server("--host", "0.0.0.0", "--rate", "0", "--token", "s3cret") as exposed:
         port = exposed.url.rsplit(":", 1)[1]
         url = f"http://127.0.0.1:{port}"
-        wait_until(
-            lambda: any("?token=s3cret" in line for line in exposed.output),
+        teacher = wait_until(
+            lambda: [line for line in exposed.output if "?token=s3cret" in line],
             what="the teacher URL with the token",
         )
+        # A reachable address is printed, never the wildcard the server is bound to.
+        assert "0.0.0.0" not in teacher[0]
         calls = [
             ("post", "/publish", {"json": {"data": 1}}),
             ("put", "/source", {"json": {"paused": True}}),

@@ -7,7 +7,6 @@ Screenshots at projector and laptop sizes are saved under test-artifacts/ for pe
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from helpers import START_TIMEOUT, run_server, wait_until
+from helpers import START_TIMEOUT, run_server, stop_process, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -408,9 +407,4 @@ def test_lab_demo_runs_the_server_with_classroom_defaults():
         with requests.get(f"{url}sse", stream=True, timeout=10) as stream:
             assert next(stream.iter_lines()) == b"retry: 1500"
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
