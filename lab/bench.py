@@ -219,14 +219,11 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
                                       cwd=run_dir)
             started = time.monotonic()
             progress.wait_until(started + ramp_s + config.settle_s, "ramping up", locust)
+            cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
             before = fetch_metrics(url)
-            cpu_before = process_tree_cpu(locust.pid)
-            window_start_wall, window_start = time.time(), time.monotonic()
-            progress.wait_until(window_start + config.duration_s, "measuring", locust)
+            progress.wait_until(time.monotonic() + config.duration_s, "measuring", locust)
             after = fetch_metrics(url)
-            cpu_after = process_tree_cpu(locust.pid)
-            window_s = time.monotonic() - window_start
-            window_end_wall = time.time()
+            cpu_after, cpu_window_s = process_tree_cpu(locust.pid), time.monotonic() - cpu_started
             progress.wait_until(None, "finishing", locust, deadline=run_time + 60)
             exit_code = locust.poll()
 
@@ -237,8 +234,14 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     elif exit_code not in (0, 1):  # 1 = "some requests failed", reported from the data
         problems.append(f"Locust exited with code {exit_code} (see {work / 'locust.log'})")
 
+    # The window is bounded by the server's own clock at its two snapshots, so deliveries,
+    # publishes and bytes are all counted over the same interval.
+    window_s = after["time"] - before["time"]
+    (run_dir / f"{cell.name}_metrics.json").write_text(
+        json.dumps({"before": before, "after": after}, indent=1) + "\n"
+    )
     latencies, payloads, lost, duplicated, window_rows = read_deliveries(
-        log_dir, window_start_wall, window_end_wall
+        log_dir, before["time"], after["time"]
     )
     client_errors = count_client_errors(run_dir / f"{cell.name}_failures.csv")
     predicted = theory.predict(
@@ -250,7 +253,7 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     row = summarize_cell(
         cell, window_s, latencies, payloads, lost, duplicated,
         counter_delta(before, after, cell.transport),
-        busiest_process_percent(cpu_before, cpu_after, window_s),
+        busiest_process_percent(cpu_before, cpu_after, cpu_window_s),
         client_errors, predicted,
     )
     problems += problems_of(row)

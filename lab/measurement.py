@@ -5,7 +5,8 @@
 - Lost and duplicated events: each client expects ids to continue by exactly 1.
 - Requests, empty responses, bytes and CPU come from the server's counters (`/metrics`),
   counted at the socket, diffed over the measured window.
-- Per event means per *delivery*: one event reaching one client.
+- Per event means per *delivery*: one event reaching one client. Costs per delivery divide
+  the server's counters by the deliveries the server counted over the same window.
 
 Pure: no I/O here; the sweep reads and writes files.
 """
@@ -175,8 +176,12 @@ def summarize_cell(
     """
     latency = LatencySummary.of(latencies_ms)
     received = latency.count
+    # Per-event costs divide the server's counters by the deliveries the server itself
+    # counted (events_sent): the same code counts both, so a window edge that falls in the
+    # middle of a fan-out shifts them together. The clients' count gives latency and loss.
+    delivered = server["events_sent"]
     wire = server["bytes_in"] + server["bytes_out"]
-    bytes_per_event = safe_ratio(wire, received)
+    bytes_per_event = safe_ratio(wire, delivered)
     payload = safe_ratio(math.fsum(payload_bytes), len(payload_bytes))
     polling = cell.transport != "sse"
     row = {
@@ -201,7 +206,7 @@ def summarize_cell(
         "latency_mean_ms": latency.mean,
         "requests": server["requests"],
         "requests_per_s": safe_ratio(server["requests"], duration_s),
-        "requests_per_event": safe_ratio(server["requests"], received),
+        "requests_per_event": safe_ratio(server["requests"], delivered),
         "empty_responses": server["empty_responses"] if polling else None,
         "empty_share": safe_ratio(server["empty_responses"], server["requests"])
         if polling else None,
@@ -211,7 +216,7 @@ def summarize_cell(
         "payload_bytes_per_event": payload,
         "overhead_bytes_per_event": bytes_per_event - payload,
         "server_cpu_s": server["cpu_s"],
-        "server_cpu_us_per_event": safe_ratio(server["cpu_s"] * 1e6, received),
+        "server_cpu_us_per_event": safe_ratio(server["cpu_s"] * 1e6, delivered),
         "client_cpu_percent": client_cpu_percent,
         "client_bound": client_cpu_percent >= CLIENT_BOUND_PERCENT,
         "errors": error_responses(server["responses"]) + client_errors,

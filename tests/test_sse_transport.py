@@ -8,6 +8,9 @@ import socket
 import pytest
 from helpers import SSEClient, run_server, wait_until
 
+from lab.http_chunks import ChunkedDecoder
+from lab.sse import SSEDecoder
+
 
 def payload(event) -> dict:
     return json.loads(event.data)
@@ -177,32 +180,18 @@ def test_a_slow_reader_gets_everything_and_does_not_hold_up_the_others():
             received = [int(e.id) for e in fast.events(len(published))]
             assert received == [p["id"] for p in published]
 
-        from lab.sse import SSEDecoder
-
-        decoder, got = SSEDecoder(), []
+        decoder, chunks, got = SSEDecoder(), ChunkedDecoder(), []
         stalled.settimeout(10)
-        buffer = b""
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += stalled.recv(65536)
+        body = head.split(b"\r\n\r\n", 1)[1]
         while len(got) < len(published):
-            chunk = stalled.recv(65536)
-            assert chunk, "the server closed the slow reader's stream"
-            buffer += chunk
-            if b"\r\n\r\n" in buffer and not got and not decoder.last_event_id:
-                buffer = buffer.split(b"\r\n\r\n", 1)[1]  # skip the response head
-            body, buffer = dechunk(buffer)
-            got.extend(decoder.decode(body))
+            got.extend(decoder.decode(chunks.decode(body)))
+            if len(got) < len(published):
+                body = stalled.recv(65536)
+                assert body, "the server closed the slow reader's stream"
         stalled.close()
     assert [int(e.id) for e in got] == [p["id"] for p in published]
     assert [json.loads(e.data) for e in got] == published
 
-
-def dechunk(buffer: bytes) -> tuple[bytes, bytes]:
-    """Complete HTTP chunks' payloads from the front of `buffer`, and what is left."""
-    body = b""
-    while b"\r\n" in buffer:
-        size_line, rest = buffer.split(b"\r\n", 1)
-        size = int(size_line, 16)
-        if len(rest) < size + 2:
-            break
-        body += rest[:size]
-        buffer = rest[size + 2:]
-    return body, buffer
