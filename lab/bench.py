@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,7 +62,6 @@ class BenchConfig:
     run_id: str = ""
     quick: bool = False
     report: bool = True
-    cells: list[Cell] = field(default_factory=list)
 
     def plan(self) -> list[Cell]:
         cells = []
@@ -424,7 +423,7 @@ def run_bench(config: BenchConfig, out=sys.stdout) -> Path:
         "run_id": run_id,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "parameters": {k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in asdict(config).items() if k not in ("cells", "out")},
+                       for k, v in asdict(config).items() if k != "out"},
         "cells": [],
         "versions": versions(),
         "commit": git_commit(),
@@ -575,7 +574,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     ) if p]
     if problems:
         sys.exit("lab bench: " + "; ".join(problems))
-    if shutil.which("locust") is None and not _module_available("locust"):
+    if not _module_available("locust"):  # each cell runs `python -m locust`
         sys.exit("lab bench: Locust is not installed; pip install -e . installs it")
     run_bench(config)
     return 0

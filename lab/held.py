@@ -14,7 +14,7 @@ from gevent.hub import Waiter
 CLIENT_SOCKET_KEY = "lab.client_socket"
 """WSGI environ key under which the server puts the client's socket (absent elsewhere)."""
 
-NEWS, DROPPED, CLIENT_GONE, TIMED_OUT = "news", "dropped", "client gone", None
+DROPPED, CLIENT_GONE, TIMED_OUT = "dropped", "client gone", None
 
 
 class TooManyHeld(Exception):
