@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, Response
+from flask.json.provider import DefaultJSONProvider
 
-from lab import errors
-from lab.event_source import EventSource
+from lab import access, control, errors, page
+from lab.event_source import EventSource, to_json_bytes
 from lab.fanout import Fanout
 from lab.held import HeldRequests
 from lab.metrics import Metrics
 from lab.settings import Settings
+from lab.state import LabState
 from lab.ticker import Ticker
+from lab.transports import long_polling, short_polling, sse
 
 
-@dataclass
-class LabState:
-    """Everything the endpoints share, kept in `app.extensions['lab']`."""
+class LabJSONProvider(DefaultJSONProvider):
+    """Flask's JSON answers written the one way the lab writes JSON (`to_json_bytes`)."""
 
-    settings: Settings
-    source: EventSource
-    ticker: Ticker
-    held: HeldRequests
-    metrics: Metrics
-    fanout: Fanout
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return to_json_bytes(obj).decode()
 
-
-def lab_state(app: Flask | None = None) -> LabState:
-    return (app or current_app).extensions["lab"]
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(to_json_bytes(obj), mimetype="application/json")
 
 
 def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
@@ -39,8 +36,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
         settings = Settings(**(settings or {}))
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.ensure_ascii = False
-    source = EventSource(history=settings.history)
+    app.json = LabJSONProvider(app)
+    source = EventSource(history=settings.history, history_bytes=settings.history_bytes)
     metrics = Metrics()
     app.extensions["lab"] = LabState(
         settings=settings,
@@ -51,16 +48,14 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
             arrivals=settings.arrivals,
             payload_bytes=settings.payload_bytes,
             paused=settings.paused,
+            **settings.ticker_limits(),
         ),
         held=HeldRequests(limit=settings.max_streams),
         metrics=metrics,
-        fanout=Fanout(source, metrics["sse"], settings.max_batch),
+        fanout=Fanout(source, metrics["sse"], settings.max_batch, settings.max_batch_bytes),
     )
     errors.init_app(app)
-
-    from lab import control, page
-    from lab.transports import long_polling, short_polling, sse
-
-    for module in (short_polling, long_polling, sse, control, page):
+    access.init_app(app)
+    for module in (short_polling, long_polling, sse, control, access, page):
         app.register_blueprint(module.blueprint)
     return app

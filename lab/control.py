@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from lab.access import requires_token
-from lab.app import lab_state
+from lab.access import changes_state
 from lab.errors import ApiError
-from lab.event_source import to_json_bytes
+from lab.event_source import NotEncodable
+from lab.json_body import json_body
+from lab.state import lab_state
 from lab.ticker import TickerSettingsError
 
 blueprint = Blueprint("control", __name__)
@@ -18,38 +18,13 @@ blueprint = Blueprint("control", __name__)
 # The type is written into SSE framing ("event: <type>"), so it must be a plain token:
 # a CR, LF or colon here would inject fields or events into every subscriber's stream.
 TYPE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-RESERVED_TYPES = {"gap", "close"}
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON value")
-
-
-def json_body() -> object:
-    """The request's JSON, strictly: RFC 8259 only, and writable back as UTF-8.
-
-    Python's json reads NaN and Infinity, which no browser's JSON.parse accepts, and keeps
-    lone surrogates ("\\ud800"), which cannot be encoded as UTF-8: either would break every
-    subscriber's stream once published, so both are refused here, before anything is stored.
-    """
-    if not request.is_json:
-        raise ApiError(415, "send the body as JSON with the header Content-Type: application/json")
-    try:
-        body = json.loads(request.get_data(cache=True), parse_constant=_refuse_constant)
-    except ValueError as error:
-        raise ApiError(400, f"the body is not valid JSON ({error})") from None
-    try:
-        to_json_bytes(body)
-    except UnicodeEncodeError:
-        raise ApiError(
-            400, "the body holds text that is not valid Unicode (a lone surrogate such as "
-            "\\ud800), which cannot be sent as UTF-8"
-        ) from None
-    return body
+# "gap" and "close" are the server's own notices; "error" and "open" would fire a browser
+# EventSource's own handlers (onerror, onopen), faking a broken or reopened connection.
+RESERVED_TYPES = {"gap", "close", "error", "open"}
 
 
 @blueprint.post("/publish")
-@requires_token
+@changes_state
 def publish() -> tuple[Response, int]:
     body = json_body()
     if not isinstance(body, dict) or "data" not in body:
@@ -66,8 +41,14 @@ def publish() -> tuple[Response, int]:
             f"not {event_type!r}",
         )
     if event_type in RESERVED_TYPES:
-        raise ApiError(400, f"type {event_type!r} is reserved for the server's own notices")
-    event = lab_state().source.publish(event_type, body["data"])
+        raise ApiError(
+            400, f"type {event_type!r} is reserved: the server's own notices and the browser's "
+            "EventSource use it"
+        )
+    try:
+        event = lab_state().source.publish(event_type, body["data"])
+    except NotEncodable as error:
+        raise ApiError(400, f"the data cannot be sent on: {error}") from None
     return Response(event.json_bytes, mimetype="application/json"), 201
 
 
@@ -78,7 +59,7 @@ def get_source() -> Response:
 
 
 @blueprint.put("/source")
-@requires_token
+@changes_state
 def put_source() -> Response:
     body = json_body()
     if not isinstance(body, dict):
@@ -91,7 +72,7 @@ def put_source() -> Response:
 
 
 @blueprint.post("/drop")
-@requires_token
+@changes_state
 def drop() -> Response:
     return jsonify({"dropped": lab_state().held.drop_all()})
 
@@ -104,6 +85,9 @@ def source_figures() -> dict:
         "first_id": source.first_id,
         "history_size": source.size,
         "history_capacity": source.capacity,
+        "history_bytes": source.bytes,
+        "history_capacity_bytes": source.capacity_bytes,
+        "epoch": source.epoch,
     }
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 from typing import TextIO
 
-from lab.cli import add_server_options, patch_for_gevent, settings_from
+from lab.server_options import add_server_options, patch_for_gevent, settings_from
 from lab.settings import Settings
 
 # What suits a class (see DESCRIPTION). Each can still be changed by its option or LAB_<NAME>.
@@ -62,50 +62,25 @@ def local_page_url(settings: Settings, port: int) -> str:
     if ":" in host:
         host = f"[{host}]"
     url = f"http://{host}:{port}/"
-    return url if settings.on_loopback else f"{url}?token={settings.token}"
+    return url if settings.on_loopback else f"{url}#token={settings.token}"
 
 
-class _Announcer:
-    """The server's printed output, passed through; once it says where it listens, the
-    address of the page is printed (and opened in a browser when asked)."""
+def announce_page(settings: Settings, port: int, open_browser: bool, out: TextIO) -> None:
+    """Print the page's address for this machine, and open it in a browser when asked."""
+    url = local_page_url(settings, port)
+    if settings.on_loopback:
+        print(f"Classroom page: {url} (only this machine can reach it)", file=out, flush=True)
+    if not open_browser:
+        return
+    if not has_display():
+        print(f"--open: no display found; open {url} in a browser yourself", file=out, flush=True)
+        return
+    import threading
+    import webbrowser
 
-    def __init__(self, out: TextIO, settings: Settings, open_browser: bool) -> None:
-        self._out = out
-        self._settings = settings
-        self._open_browser = open_browser
-        self._pending = ""
-        self._done = False
-
-    def write(self, text: str) -> int:
-        self._out.write(text)
-        if not self._done:
-            self._pending += text
-            while "\n" in self._pending and not self._done:
-                line, self._pending = self._pending.split("\n", 1)
-                if line.startswith("listening on "):
-                    self._done = True
-                    self._announce(line)
-        return len(text)
-
-    def flush(self) -> None:
-        self._out.flush()
-
-    def _announce(self, line: str) -> None:
-        port = int(line.rstrip("/").rsplit(":", 1)[1])
-        url = local_page_url(self._settings, port)
-        if self._settings.on_loopback:
-            self._out.write(f"Classroom page: {url} (only this machine can reach it)\n")
-        if not self._open_browser:
-            return
-        if not has_display():
-            self._out.write(f"--open: no display found; open {url} in a browser yourself\n")
-            return
-        import threading
-        import webbrowser
-
-        # Started beside the server (a greenlet, after gevent's patching) so a slow browser
-        # start does not hold back the server, which is already listening.
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+    # Started beside the server (a greenlet, after gevent's patching) so a slow browser
+    # start does not hold back the server, which is already listening.
+    threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -113,9 +88,9 @@ def run_demo(args: argparse.Namespace) -> int:
     patch_for_gevent()
     from lab.server import serve
 
-    out = _Announcer(sys.stdout, settings, args.open)
     try:
-        serve(settings, access_log=args.access_log, out=out)
+        serve(settings, access_log=args.access_log,
+              on_listening=lambda port: announce_page(settings, port, args.open, sys.stdout))
     except OSError as error:
         sys.exit(f"lab: cannot listen on {settings.host}:{settings.port}: {error.strerror}")
     return 0

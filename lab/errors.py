@@ -18,10 +18,21 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    response = Response(
-        to_json_bytes({"error": message}), status=status, mimetype="application/json"
+def too_many_held(limit: int) -> ApiError:
+    return ApiError(
+        503,
+        f"the server is already holding its maximum of {limit} streams and long polls "
+        "(--max-streams); try again shortly",
+        {"Retry-After": "1"},
     )
+
+
+def error_body(message: str) -> bytes:
+    return to_json_bytes({"error": message})
+
+
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    response = Response(error_body(message), status=status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
 

@@ -1,8 +1,13 @@
 """The one event source every transport reads: numbered events, a bounded history, wake-ups.
 
-Each event is serialised once per representation (JSON for the polls, an SSE frame for the
-streams) and the same bytes are handed to every client, so the cost of an event does not grow
-with the number of readers.
+Each event is encoded to JSON once, when it is published, and only those bytes are kept: the
+polls send them as they are, and an SSE frame wraps them in its `id:`/`event:`/`data:` lines
+when it is written. So the cost of an event does not grow with the number of readers, and the
+history holds one copy of each event (bounded in count and in bytes).
+
+Every run of the server has an *epoch*, a short random name. SSE ids carry it
+(`id: 41@k3x9`), and poll answers name it, so a client that resumes against a restarted
+server, whose ids began again at 1, is told so instead of silently skipping events.
 """
 
 from __future__ import annotations
@@ -10,93 +15,186 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import gevent.event
 
-from lab.sse import ServerSentEvent
+from lab.epoch import new_epoch, sse_id
+
+EVENT_OVERHEAD_BYTES = 200
+"""What one kept event costs besides its JSON (the object, its id and time), for the
+history's byte bound."""
+
+# JSON allows these three raw inside strings, but some clients split lines on them
+# (JavaScript before ES2019 and naive line readers): written escaped, they are harmless.
+_LINE_LIKE = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\u0085": "\\u0085"}
+
+
+class NotEncodable(ValueError):
+    """A value that cannot be written as strict JSON in UTF-8; the message says why."""
 
 
 def to_json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON, the one encoding the server uses for events and answers."""
-    return json.dumps(
-        value, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode()
+    """Compact UTF-8 JSON, the one encoding the server uses for events and answers.
+
+    Raises NotEncodable for NaN or infinite numbers, lone surrogates, and nesting too deep
+    to encode.
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except RecursionError:
+        raise NotEncodable("it is nested too deeply to encode") from None
+    except ValueError as error:
+        raise NotEncodable(f"it holds a number JSON cannot carry ({error})") from None
+    for raw, escaped in _LINE_LIKE.items():
+        if raw in text:
+            text = text.replace(raw, escaped)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise NotEncodable(
+            "it holds text that is not valid Unicode (a lone surrogate such as \\ud800), "
+            "which cannot be sent as UTF-8"
+        ) from None
 
 
-@dataclass(frozen=True)
 class Event:
-    id: int
-    ts: float
-    type: str
-    data: Any
+    """One published event, kept as the JSON bytes every transport sends."""
+
+    __slots__ = ("id", "ts", "type", "json_bytes", "epoch")
+
+    def __init__(self, id: int, ts: float, type: str, json_bytes: bytes, epoch: str) -> None:
+        self.id = id
+        self.ts = ts
+        self.type = type
+        self.json_bytes = json_bytes
+        self.epoch = epoch
+
+    @property
+    def data(self) -> Any:
+        return json.loads(self.json_bytes)["data"]
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "ts": self.ts, "type": self.type, "data": self.data}
+        return json.loads(self.json_bytes)
 
-    @cached_property
-    def json_bytes(self) -> bytes:
-        """The event as JSON: what a poll response carries and what an SSE data line holds."""
-        return to_json_bytes(self.as_dict())
+    @property
+    def cursor(self) -> str:
+        """The SSE id: the event's number and the server run it belongs to."""
+        return sse_id(self.id, self.epoch)
 
-    @cached_property
+    @property
     def sse_bytes(self) -> bytes:
-        """The event as one SSE frame: id, event (omitted for 'message') and data lines."""
-        return ServerSentEvent(
-            data=self.json_bytes.decode(), event=self.type, id=str(self.id)
-        ).encode()
+        """The event as one SSE frame: id, event (omitted for 'message') and data lines.
+
+        Compact JSON holds no CR or LF (they are escaped inside strings), so the whole JSON
+        is one data line.
+        """
+        if self.type == "message":
+            return b"id: %d@%b\ndata: %b\n\n" % (self.id, self.epoch.encode(), self.json_bytes)
+        return b"id: %d@%b\nevent: %b\ndata: %b\n\n" % (
+            self.id, self.epoch.encode(), self.type.encode(), self.json_bytes
+        )
+
+    def __repr__(self) -> str:
+        return f"Event(id={self.id}, type={self.type!r}, {len(self.json_bytes)} bytes)"
 
 
 class EventSource:
-    """Publishes numbered events, keeps the newest `history` of them and wakes waiters.
+    """Publishes numbered events, keeps the newest of them and wakes waiters.
 
     Ids start at 1 and grow by 1, so an id doubles as every transport's cursor and the
-    history can be a ring indexed by id.
+    history can be a ring indexed by id. The history keeps at most `history` events and at
+    most `history_bytes` of them; the oldest leave first, and the newest always stays.
     """
 
-    def __init__(self, history: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        history: int = 10_000,
+        history_bytes: int = 64 * 1024 * 1024,
+        clock: Callable[[], float] = time.time,
+        epoch: str | None = None,
+    ) -> None:
         if history < 1:
             raise ValueError(f"history must keep at least 1 event, not {history}")
         self.capacity = history
+        self.capacity_bytes = history_bytes
+        self.epoch = epoch or new_epoch()
         self._ring: list[Event | None] = [None] * history
         self._clock = clock
         self.last_id = 0
+        self._first_id = 1
+        self.bytes = 0
         self._news = gevent.event.Event()
 
     @property
     def first_id(self) -> int:
         """The oldest id still kept (last_id + 1 while nothing has been published)."""
-        return max(1, self.last_id - self.capacity + 1)
+        return self._first_id
 
     @property
     def size(self) -> int:
-        return min(self.last_id, self.capacity)
+        return self.last_id - self._first_id + 1
+
+    @staticmethod
+    def cost(event: Event) -> int:
+        return len(event.json_bytes) + EVENT_OVERHEAD_BYTES
 
     def publish(self, type: str, data: Any) -> Event:
-        event = Event(id=self.last_id + 1, ts=self._clock(), type=type, data=data)
-        self._ring[event.id % self.capacity] = event
-        self.last_id = event.id
+        """Encode and keep a new event, then wake every waiter; raise NotEncodable (and
+        keep nothing) when `data` cannot be written as JSON."""
+        event_id, ts = self.last_id + 1, self._clock()
+        encoded = to_json_bytes({"id": event_id, "ts": ts, "type": type, "data": data})
+        event = Event(event_id, ts, type, encoded, self.epoch)
+        slot = event_id % self.capacity
+        if self.size == self.capacity:
+            self._forget_oldest()  # the ring is full by count: its slot is about to be reused
+        self._ring[slot] = event
+        self.bytes += self.cost(event)
+        self.last_id = event_id
+        while self.bytes > self.capacity_bytes and self._first_id < event_id:
+            self._forget_oldest()
         # One Event object per "generation": setting it wakes every current waiter at once,
         # and waiters that arrive later take the fresh one.
         news, self._news = self._news, gevent.event.Event()
         news.set()
         return event
 
+    def _forget_oldest(self) -> None:
+        slot = self._first_id % self.capacity
+        oldest = self._ring[slot]
+        if oldest is not None:
+            self.bytes -= self.cost(oldest)
+            self._ring[slot] = None
+        self._first_id += 1
+
     def news(self) -> gevent.event.Event:
         """A flag that is set by the next publish. Take it before checking `last_id`."""
         return self._news
 
-    def events_after(self, after_id: int, limit: int) -> tuple[list[Event], bool]:
-        """Events with id > after_id, oldest first, at most `limit`; and whether some were lost.
+    def events_after(
+        self, after_id: int, limit: int, max_bytes: int | None = None
+    ) -> tuple[list[Event], bool]:
+        """Events with id > after_id, oldest first; and whether some were lost.
 
-        The second value is True when events after `after_id` have already left the history,
-        so the answer starts later than the caller asked.
+        At most `limit` events and, when `max_bytes` is given, at most that many bytes of
+        JSON, but always at least one event when there is one. The second value is True when
+        events after `after_id` have already left the history, so the answer starts later
+        than the caller asked.
         """
         start = after_id + 1
-        gap = start < self.first_id
+        gap = start < self._first_id
         if gap:
-            start = self.first_id
+            start = self._first_id
         stop = min(self.last_id, start + limit - 1)
-        return [self._ring[i % self.capacity] for i in range(start, stop + 1)], gap
+        ring, capacity = self._ring, self.capacity
+        if max_bytes is None:
+            return [ring[i % capacity] for i in range(start, stop + 1)], gap
+        events: list[Event] = []
+        total = 0
+        for i in range(start, stop + 1):
+            event = ring[i % capacity]
+            total += len(event.json_bytes)
+            if events and total > max_bytes:
+                break
+            events.append(event)
+        return events, gap

@@ -47,10 +47,14 @@ class ParkedStream:
 
 
 class Fanout:
-    def __init__(self, source: EventSource, counters: TransportCounters, max_batch: int) -> None:
+    def __init__(
+        self, source: EventSource, counters: TransportCounters, max_batch: int,
+        max_batch_bytes: int | None = None,
+    ) -> None:
         self.source = source
         self.counters = counters
         self.max_batch = max_batch
+        self.max_batch_bytes = max_batch_bytes
         self.cursor = source.last_id
         self._parked: dict[ParkedStream, None] = {}
         self._greenlet: gevent.Greenlet | None = None
@@ -65,6 +69,21 @@ class Fanout:
     def unpark(self, stream: ParkedStream) -> None:
         stream.parked = False
         self._parked.pop(stream, None)
+
+    def wait_parked(
+        self, stream: ParkedStream, cursor: int, last_write: float, heartbeat: float | None
+    ) -> None:
+        """Park a caught-up stream and sleep its greenlet until the fan-out hands it back
+        (or its heartbeat is due, or it is dropped, or its client leaves)."""
+        stream.cursor, stream.last_write = cursor, last_write
+        self.park(stream)
+        try:
+            timeout = None
+            if heartbeat is not None:
+                timeout = max(0.0, last_write + heartbeat - time.monotonic())
+            stream.hold.wait(None, timeout)
+        finally:
+            self.unpark(stream)
 
     def start(self) -> None:
         if self._greenlet is None:
@@ -82,7 +101,9 @@ class Fanout:
             if self.source.last_id == self.cursor:
                 news.wait()
                 continue
-            events, _gap = self.source.events_after(self.cursor, self.max_batch)
+            events, _gap = self.source.events_after(
+                self.cursor, self.max_batch, self.max_batch_bytes
+            )
             if not events:  # the history moved past our cursor; streams catch up themselves
                 self.cursor = self.source.last_id
                 continue

@@ -14,7 +14,7 @@ from gevent.hub import Waiter
 CLIENT_SOCKET_KEY = "lab.client_socket"
 """WSGI environ key under which the server puts the client's socket (absent elsewhere)."""
 
-DROPPED, CLIENT_GONE, TIMED_OUT = "dropped", "client gone", None
+DROPPED, SHUTTING_DOWN, CLIENT_GONE, TIMED_OUT = "dropped", "shutting down", "client gone", None
 
 
 class TooManyHeld(Exception):
@@ -31,6 +31,8 @@ class Hold:
 
     def __init__(self, client_socket: socket.socket | None) -> None:
         self.dropped = False
+        self.drop_reason: str | None = None
+        """DROPPED (POST /drop) or SHUTTING_DOWN (the server is stopping)."""
         self.client_gone = False
         self._waiter: Waiter | None = None
         self._watcher = None
@@ -74,9 +76,10 @@ class Hold:
         if self._waiter is not None:
             self._waiter.switch(reason)
 
-    def drop(self) -> None:
+    def drop(self, reason: str = DROPPED) -> None:
         self.dropped = True
-        self.wake(DROPPED)
+        self.drop_reason = reason
+        self.wake(reason)
 
     def wake(self, reason: str) -> None:
         """Resume this request's greenlet from any other greenlet (soon, not at once)."""
@@ -137,9 +140,9 @@ class HeldRequests:
             held.close()
             self._holds.discard(held)
 
-    def drop_all(self) -> int:
+    def drop_all(self, reason: str = DROPPED) -> int:
         """End every held request now; return how many there were."""
         holds = list(self._holds)
         for held in holds:
-            held.drop()
+            held.drop(reason)
         return len(holds)

@@ -33,6 +33,8 @@ class TransportCounters:
     """Poll answers that carried no event (200 with none, or a long poll's 204)."""
     disconnects: int = 0
     """Responses cut short because the client went away."""
+    write_timeouts: int = 0
+    """Responses ended because the client read nothing for --write-timeout seconds."""
 
     def snapshot(self) -> dict:
         return {
@@ -44,12 +46,35 @@ class TransportCounters:
             "events_sent": self.events_sent,
             "empty_responses": self.empty_responses,
             "disconnects": self.disconnects,
+            "write_timeouts": self.write_timeouts,
         }
+
+
+@dataclass
+class ConnectionCounters:
+    """The server's client connections: how many, and how the unwanted ones ended."""
+
+    limit: int = 0
+    open: int = 0
+    idle: int = 0
+    """Open connections waiting for a request (new, or kept alive between requests)."""
+    idle_closed: int = 0
+    """Keep-alive connections closed after --idle-timeout seconds without a request."""
+    head_timeouts: int = 0
+    """Requests whose head (or body) did not arrive within --header-timeout seconds."""
+    evicted: int = 0
+    """Idle connections closed to make room for a new one at the connection limit."""
+    refused: int = 0
+    """New connections answered 503 at once: the limit was reached and none was idle."""
+
+    def snapshot(self) -> dict:
+        return dict(vars(self))
 
 
 class Metrics:
     def __init__(self) -> None:
         self.transports = {name: TransportCounters() for name in (*TRANSPORTS, OTHER)}
+        self.connections = ConnectionCounters()
         self.started = time.time()
 
     def __getitem__(self, transport: str) -> TransportCounters:
@@ -60,6 +85,7 @@ class Metrics:
             "time": time.time(),
             "uptime_s": time.time() - self.started,
             "transports": {name: c.snapshot() for name, c in self.transports.items()},
+            "connections": self.connections.snapshot(),
             "process": process_figures(),
         }
 

@@ -1,12 +1,61 @@
-"""The server's settings: every limit is a setting, with the defaults the lab documents."""
+"""The server's settings: every limit is a setting, with the defaults the lab documents.
+
+`Settings` checks everything the server will need, including what the ticker accepts, so a
+bad value is one sentence at start-up rather than a traceback later. The ticker's own checks
+at run time (`PUT /source`) use the same function, `ticker_problems`.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import secrets
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 ARRIVALS = ("fixed", "poisson")
+MAX_RATE = 10_000.0
+"""Most events per second the ticker may publish."""
+MAX_PAYLOAD_BYTES = 1_000_000
+"""Most bytes of padding in one tick."""
+MiB = 1024 * 1024
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int subclass, but `"rate": true` is a mistake, not 1 event per second.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def ticker_problems(
+    rate: object, arrivals: object, payload_bytes: object, paused: object,
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES, max_bytes_per_s: float | None = None,
+) -> Iterator[str]:
+    """Why these ticker settings cannot be used (nothing when they can)."""
+    if not _is_number(rate) or not 0 <= rate <= MAX_RATE:  # NaN fails both comparisons
+        yield f"rate must be a number of events per second from 0 to {MAX_RATE:g}, not {rate!r}"
+    if arrivals not in ARRIVALS:
+        yield f"arrivals must be one of {', '.join(ARRIVALS)}, not {arrivals!r}"
+    if (
+        not isinstance(payload_bytes, int) or isinstance(payload_bytes, bool)
+        or not 0 <= payload_bytes <= max_payload_bytes
+    ):
+        yield (
+            f"payload_bytes must be a whole number from 0 to {max_payload_bytes}, "
+            f"not {payload_bytes!r}"
+        )
+    elif (
+        max_bytes_per_s is not None and _is_number(rate) and 0 <= rate <= MAX_RATE
+        and rate * payload_bytes > max_bytes_per_s
+    ):
+        yield (
+            f"{rate:g} events/s of {payload_bytes} bytes is "
+            f"{rate * payload_bytes / MiB:.1f} MiB/s, "
+            f"more than this server publishes ({max_bytes_per_s / MiB:g} MiB/s, "
+            "--max-source-bytes-per-s); lower the rate or the payload"
+        )
+    if not isinstance(paused, bool):
+        yield f"paused must be true or false, not {paused!r}"
 
 
 @dataclass
@@ -22,15 +71,30 @@ class Settings:
     paused: bool = False
     history: int = 10_000
     """Events kept for resuming clients (a ring buffer)."""
+    history_bytes: int = 64 * MiB
+    """Most bytes of encoded events the history keeps; the oldest leave first."""
     max_batch: int = 1_000
     """Most events one poll or long-poll response carries."""
+    max_batch_bytes: int = 1 * MiB
+    """Most bytes of events in one poll or long-poll answer (always at least one event)."""
+    max_source_bytes_per_s: int = 16 * MiB
+    """Most bytes of padding per second the ticker may publish (rate x payload)."""
     heartbeat: float = 15.0
     """Seconds of silence before an SSE stream gets a ': ping' comment (0 = never)."""
     retry_ms: int = 2_000
     """The reconnection delay announced to SSE clients in the stream's first line."""
     max_streams: int = 20_000
     """Most SSE streams and held long polls at once; beyond it new ones get 503."""
+    max_connections: int = 0
+    """Most open client connections (0: as many as the open-file limit allows, less a reserve)."""
     max_body_bytes: int = 64 * 1024
+    header_timeout: float = 10.0
+    """Seconds a client has to send a request's head (and, separately, its body)."""
+    idle_timeout: float = 60.0
+    """Seconds a keep-alive connection may wait between requests before it is closed."""
+    write_timeout: float = 30.0
+    """Seconds a response's writes may stay blocked (a client that does not read) before the
+    connection is closed."""
     longpoll_timeout: float = 25.0
     """Seconds a long poll is held when the client names no timeout."""
     longpoll_max_timeout: float = 120.0
@@ -42,34 +106,50 @@ class Settings:
         if problems:
             raise ValueError("; ".join(problems))
 
-    def problems(self):
-        if not 0 <= self.port <= 65_535:
+    def problems(self) -> Iterator[str]:
+        def at_least(name: str, minimum: float, what: str) -> Iterator[str]:
+            value = getattr(self, name)
+            if not _is_number(value) or not minimum <= value < math.inf:
+                yield f"{name.replace('_', ' ')} must {what}, not {value!r}"
+
+        if not isinstance(self.port, int) or not 0 <= self.port <= 65_535:
             yield f"port must be between 0 and 65535, not {self.port}"
-        if self.rate < 0:
-            yield f"rate must be 0 or more events per second, not {self.rate}"
-        if self.arrivals not in ARRIVALS:
-            yield f"arrivals must be one of {', '.join(ARRIVALS)}, not {self.arrivals!r}"
-        if self.payload_bytes < 0:
-            yield f"payload bytes must be 0 or more, not {self.payload_bytes}"
-        if self.history < 1:
-            yield f"history must keep at least 1 event, not {self.history}"
-        if self.max_batch < 1:
-            yield f"max batch must be at least 1, not {self.max_batch}"
-        if self.heartbeat < 0:
-            yield f"heartbeat must be 0 (off) or more seconds, not {self.heartbeat}"
-        if self.retry_ms < 0:
-            yield f"retry must be 0 or more milliseconds, not {self.retry_ms}"
-        if self.max_streams < 1:
-            yield f"max streams must be at least 1, not {self.max_streams}"
-        if self.max_body_bytes < 1:
-            yield f"max body bytes must be at least 1, not {self.max_body_bytes}"
-        if not self.longpoll_max_timeout > 0:
+        yield from ticker_problems(
+            self.rate, self.arrivals, self.payload_bytes, self.paused,
+            self.max_payload_bytes, self.max_source_bytes_per_s,
+        )
+        yield from at_least("history", 1, "keep at least 1 event")
+        yield from at_least("history_bytes", 1024, "be at least 1024")
+        yield from at_least("max_batch", 1, "be at least 1")
+        yield from at_least("max_batch_bytes", 1024, "be at least 1024")
+        yield from at_least("max_source_bytes_per_s", 0, "be 0 or more")
+        yield from at_least("heartbeat", 0, "be 0 (off) or more seconds")
+        yield from at_least("retry_ms", 0, "be 0 or more milliseconds")
+        yield from at_least("max_streams", 1, "be at least 1")
+        yield from at_least("max_connections", 0, "be 0 (automatic) or more")
+        yield from at_least("max_body_bytes", 1, "be at least 1")
+        for name in ("header_timeout", "idle_timeout", "write_timeout"):
+            yield from at_least(name, 0.1, "be at least 0.1 seconds")
+        if not _is_number(self.longpoll_max_timeout) or not self.longpoll_max_timeout > 0:
             yield f"the maximum long-poll timeout must be above 0, not {self.longpoll_max_timeout}"
-        if not 0 < self.longpoll_timeout <= self.longpoll_max_timeout:
+        elif not _is_number(self.longpoll_timeout) or not (
+            0 < self.longpoll_timeout <= self.longpoll_max_timeout
+        ):
             yield (
                 f"the default long-poll timeout must be above 0 and at most "
                 f"{self.longpoll_max_timeout:g} s, not {self.longpoll_timeout:g}"
             )
+
+    @property
+    def max_payload_bytes(self) -> int:
+        """The largest tick padding allowed: the history must hold a few ticks at least."""
+        return max(0, min(MAX_PAYLOAD_BYTES, self.history_bytes // 4))
+
+    def ticker_limits(self) -> dict[str, Any]:
+        return {
+            "max_payload_bytes": self.max_payload_bytes,
+            "max_bytes_per_s": self.max_source_bytes_per_s,
+        }
 
     @property
     def on_loopback(self) -> bool:

@@ -23,6 +23,8 @@ import json
 import math
 from dataclasses import dataclass
 
+from lab.epoch import EPOCH_LENGTH
+
 __all__ = [
     "ARRIVALS",
     "EVENT_JSON_BYTES",
@@ -68,11 +70,12 @@ thousand to a few hundred thousand events; `tick_json_bytes()` gives the exact s
 #     "Content-Length: 123\r\n"                      21
 #     "Date: Sat, 22 Nov 2025 19:23:00 GMT\r\n"      37
 #     "\r\n"                                          2   -> 109
-#   the JSON envelope around the events: {"events":[],"last_id":123}     27
-# 159 + 109 + 27 = 295, rounded to 300. Locust's FastHttpUser sends a shorter request (about
+#   the request's "&epoch=k3x9" after the cursor                             11
+#   the JSON envelope around the events: {"events":[],"last_id":123,"epoch":"k3x9"}  42
+# 159 + 11 + 109 + 42 = 321, rounded to 320. Locust's FastHttpUser sends a shorter request (about
 # 134 bytes), and a long poll's 204 timeout has no body nor content headers; the sweep may
 # pass the value it measured instead.
-REQUEST_OVERHEAD_BYTES = 300.0
+REQUEST_OVERHEAD_BYTES = 320.0
 
 ROUND_TRIP_S = 0.002
 """The time a long-polling client is away between an answer and its next request reaching
@@ -268,18 +271,22 @@ def long_polling(
     )
 
 
-def sse_frame_overhead(event_id: int, event_type: str, event_json_bytes: int) -> int:
+def sse_frame_overhead(
+    event_id: int, event_type: str, event_json_bytes: int, epoch_chars: int = EPOCH_LENGTH
+) -> int:
     """Bytes on the wire for one SSE event beyond its JSON: frame fields plus chunk framing.
 
-    The server writes each event as one frame, `id: <N>\\n` + `event: <type>\\n` (left out
-    for the type "message", or "") + `data: <json>\\n` + `\\n`, and the stream's HTTP/1.1
-    chunked encoding wraps it as `<frame size in lowercase hex>\\r\\n` + frame + `\\r\\n`.
-    For id 1000, type "tick" and 95 bytes of JSON:
+    The server writes each event as one frame, `id: <N>@<epoch>\\n` + `event: <type>\\n`
+    (left out for the type "message", or "") + `data: <json>\\n` + `\\n`, and the stream's
+    HTTP/1.1 chunked encoding wraps it as `<frame size in lowercase hex>\\r\\n` + frame +
+    `\\r\\n`. For id 1000, type "tick", a 4-character epoch and 95 bytes of JSON:
 
-        frame  = len("id: 1000\\n") 9 + len("event: tick\\n") 12
-                 + len("data: ") 6 + 95 + len("\\n") 1 + 1 (the blank line) = 124 = 0x7c
-        chunk  = len("7c\\r\\n") 4 + 124 + len("\\r\\n") 2 = 130
-        overhead = 130 − 95 = 35
+        frame  = len("id: 1000@k3x9\\n") 14 + len("event: tick\\n") 12
+                 + len("data: ") 6 + 95 + len("\\n") 1 + 1 (the blank line) = 129 = 0x81
+        chunk  = len("81\\r\\n") 4 + 129 + len("\\r\\n") 2 = 135
+        overhead = 135 − 95 = 40
+
+    The epoch (`@k3x9`, 5 bytes) is what makes a resume after a server restart safe.
 
     The hex size grows a digit at frame sizes 16, 256, 4096, ...
     """
@@ -295,7 +302,7 @@ def sse_frame_overhead(event_id: int, event_type: str, event_json_bytes: int) ->
         raise ValueError(
             f"event_json_bytes must be a whole number of 0 or more, not {event_json_bytes!r}."
         )
-    frame = len(f"id: {event_id}\n")
+    frame = len(f"id: {event_id}@\n") + epoch_chars
     if event_type not in ("", "message"):
         frame += len(f"event: {event_type}\n".encode())
     frame += len("data: ") + event_json_bytes + len("\n") + len("\n")

@@ -10,11 +10,9 @@ import gevent
 import gevent.event
 
 from lab.event_source import EventSource
-from lab.settings import ARRIVALS
+from lab.settings import MAX_PAYLOAD_BYTES, ticker_problems
 
 TICK_TYPE = "tick"
-MAX_RATE = 10_000.0
-MAX_PAYLOAD_BYTES = 1_000_000
 
 
 class TickerSettingsError(ValueError):
@@ -36,6 +34,8 @@ class Ticker:
         payload_bytes: int = 16,
         paused: bool = False,
         rng: random.Random | None = None,
+        max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+        max_bytes_per_s: float | None = None,
     ) -> None:
         self.source = source
         self.rate = 1.0
@@ -43,6 +43,7 @@ class Ticker:
         self.payload_bytes = 16
         self.paused = False
         self.ticks = 0
+        self._limits = {"max_payload_bytes": max_payload_bytes, "max_bytes_per_s": max_bytes_per_s}
         self._rng = rng or random.Random()
         self._changed = gevent.event.Event()
         self._greenlet: gevent.Greenlet | None = None
@@ -68,25 +69,9 @@ class Ticker:
         rate, arrivals, payload, paused = (
             new["rate"], new["arrivals"], new["payload_bytes"], new["paused"]
         )
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not (
-            0 <= rate <= MAX_RATE
-        ):
-            raise TickerSettingsError(
-                f"rate must be a number of events per second from 0 to {MAX_RATE:g}, not {rate!r}"
-            )
-        if arrivals not in ARRIVALS:
-            raise TickerSettingsError(
-                f"arrivals must be one of {', '.join(ARRIVALS)}, not {arrivals!r}"
-            )
-        if isinstance(payload, bool) or not isinstance(payload, int) or not (
-            0 <= payload <= MAX_PAYLOAD_BYTES
-        ):
-            raise TickerSettingsError(
-                f"payload_bytes must be a whole number from 0 to {MAX_PAYLOAD_BYTES}, "
-                f"not {payload!r}"
-            )
-        if not isinstance(paused, bool):
-            raise TickerSettingsError(f"paused must be true or false, not {paused!r}")
+        problems = list(ticker_problems(rate, arrivals, payload, paused, **self._limits))
+        if problems:
+            raise TickerSettingsError("; ".join(problems))
         self.rate, self.arrivals, self.payload_bytes, self.paused = (
             float(rate), arrivals, payload, paused
         )
@@ -136,3 +121,6 @@ class Ticker:
             if next_at < now - 1.0:
                 # Far behind (the process was starved): skip ahead instead of bursting.
                 next_at = now
+            if next_at <= time.monotonic():
+                # Behind schedule: catch up, but let the server answer its clients in between.
+                gevent.sleep(0)

@@ -51,14 +51,20 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def launched_chromium() -> Iterator[object]:
-    """A fresh headless Chromium (playwright.sync_api.Browser) with an empty profile."""
+def launched_chromium(enforce_csp: bool = False) -> Iterator[object]:
+    """A fresh headless Chromium (playwright.sync_api.BrowserContext) with an empty profile.
+
+    The page's Content-Security-Policy forbids evaluating strings as code, which Playwright's
+    `wait_for_function` does; tests that inspect the page that way run with the policy
+    bypassed, and one test (`enforce_csp=True`) checks that the page works under it.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+            bypass_csp=not enforce_csp,
         )
         try:
             yield context

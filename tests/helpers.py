@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +19,11 @@ import requests
 from lab.sse import ServerSentEvent, SSEDecoder
 
 START_TIMEOUT = 15.0
+
+
+def event_number(sse_id: str) -> int:
+    """The event number in an SSE id such as "41@k3x9" (the part before the epoch)."""
+    return int(sse_id.partition("@")[0])
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
@@ -56,6 +62,19 @@ class LabServer:
         assert response.status_code == 201, response.text
         return response.json()
 
+    def drop(self) -> dict:
+        """POST /drop as the page does: a JSON content type, which no cross-site form sends."""
+        response = self.post("/drop", headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def epoch(self) -> str:
+        return self.get("/source").json()["epoch"]
+
+    def sse_id(self, event: dict) -> str:
+        """The SSE id of a published event: its number and this server run's epoch."""
+        return f"{event['id']}@{self.epoch()}"
+
     def last_id(self) -> int:
         return self.get("/poll").json()["last_id"]
 
@@ -67,7 +86,7 @@ class LabServer:
 
 
 @contextmanager
-def run_server(*args: str) -> Iterator[LabServer]:
+def run_server(*args: str, preexec_fn: Callable[[], None] | None = None) -> Iterator[LabServer]:
     """Start `python -m lab serve --port 0 ARGS` and stop it afterwards.
 
     The server prints its address as its first line, so no port is guessed.
@@ -77,7 +96,8 @@ def run_server(*args: str) -> Iterator[LabServer]:
         command += ["--host", "127.0.0.1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        preexec_fn=preexec_fn,
     )
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
@@ -152,3 +172,100 @@ class SSEClient:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def address_of(server: LabServer) -> tuple[str, int]:
+    host, port = server.url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def open_socket(server: LabServer, receive_buffer: int | None = None) -> socket.socket:
+    """A raw TCP connection to the server (a small receive buffer makes a slow reader)."""
+    client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if receive_buffer is not None:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    client.settimeout(10)
+    client.connect(address_of(server))
+    return client
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    rest: bytes
+    """Bytes that arrived after this response (e.g. the next pipelined answer)."""
+
+    def json(self) -> object:
+        import json
+
+        return json.loads(self.body)
+
+
+def read_response(
+    client: socket.socket, timeout: float = 10.0, head_only: bool = False
+) -> RawResponse:
+    """Read one HTTP/1.1 response with a Content-Length (or none: up to the close).
+
+    `head_only` reads the head alone (the answer to a HEAD request, whose Content-Length
+    describes a body that is not sent). Fails after `timeout` seconds with what arrived.
+    """
+    deadline = time.monotonic() + timeout
+    received = b""
+
+    def more() -> bool:
+        nonlocal received
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no complete response within {timeout} s; got {received[:300]!r}")
+        client.settimeout(remaining)
+        try:
+            data = client.recv(65536)
+        except TimeoutError:
+            raise AssertionError(
+                f"no complete response within {timeout} s; got {received[:300]!r}"
+            ) from None
+        received += data
+        return bool(data)
+
+    while b"\r\n\r\n" not in received:
+        if not more():
+            raise AssertionError(f"the connection closed before a response head: {received!r}")
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if head_only:
+        return RawResponse(status, headers, b"", body)
+    if "content-length" in headers:
+        length = int(headers["content-length"])
+        while len(body) < length and more():
+            body = received.partition(b"\r\n\r\n")[2]
+        body = received.partition(b"\r\n\r\n")[2]
+        return RawResponse(status, headers, body[:length], body[length:])
+    while more():
+        pass
+    return RawResponse(status, headers, received.partition(b"\r\n\r\n")[2], b"")
+
+
+def closed_by_server(client: socket.socket, timeout: float) -> bool:
+    """True once the server closes the connection (reading and dropping what it sends);
+    False if it is still open after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        client.settimeout(remaining)
+        try:
+            data = client.recv(65536)
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            return True
+        if not data:
+            return True

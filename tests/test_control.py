@@ -72,7 +72,7 @@ def test_hostile_data_reaches_sse_subscribers_intact_and_injects_nothing(server)
         received = stream.events(len(hostile))
     assert [json.loads(e.data) for e in received] == published
     assert {e.event for e in received} == {"message"}
-    assert [e.id for e in received] == [str(p["id"]) for p in published]
+    assert [e.id for e in received] == [server.sse_id(p) for p in published]
 
 
 def test_source_can_be_read_and_changed(server):
@@ -134,7 +134,7 @@ def test_drop_ends_streams_and_held_polls_and_says_how_many(server):
         holder = threading.Thread(target=hold)
         holder.start()
         wait_until(lambda: server.metrics()["held"]["count"] == 2, what="a stream and a poll")
-        assert server.post("/drop").json() == {"dropped": 2}
+        assert server.drop() == {"dropped": 2}
         raw = stream.read_until(lambda raw: b"dropped" in raw)
         assert b": dropped by the server" in raw
         with pytest.raises(StopIteration):
@@ -166,7 +166,7 @@ def test_bytes_are_counted_at_the_socket_exactly(transport, path):
         fresh.publish("a")
         fresh.publish("b")
         before = fresh.counters(transport)
-        request = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
         answer = raw_exchange(fresh.url, request)
         wait_until(lambda: fresh.counters(transport)["open"] == 0, what="request finished")
         after = fresh.counters(transport)
@@ -217,23 +217,27 @@ def test_off_loopback_the_changing_endpoints_need_the_token():
         port = exposed.url.rsplit(":", 1)[1]
         url = f"http://127.0.0.1:{port}"
         teacher = wait_until(
-            lambda: [line for line in exposed.output if "?token=s3cret" in line],
-            what="the teacher URL with the token",
+            lambda: [line for line in exposed.output if "#token=s3cret" in line],
+            what="the teacher URL with the token in its fragment",
         )
         # A reachable address is printed, never the wildcard the server is bound to.
         assert "0.0.0.0" not in teacher[0]
         calls = [
             ("post", "/publish", {"json": {"data": 1}}),
             ("put", "/source", {"json": {"paused": True}}),
-            ("post", "/drop", {}),
+            ("post", "/drop", {"json": None, "headers": {"Content-Type": "application/json"}}),
         ]
         for method, path, kwargs in calls:
             call = getattr(requests, method)
+            kwargs.pop("headers", None)
             missing = call(url + path, timeout=10, **kwargs)
             assert missing.status_code == 401 and "token" in missing.json()["error"]
             wrong = call(url + path, headers={"X-Lab-Token": "guess"}, timeout=10, **kwargs)
             assert wrong.status_code == 403
-            right = call(url + path + "?token=s3cret", timeout=10, **kwargs)
+            # The token goes in a header; in the address it would reach logs and Referers.
+            in_url = call(url + path + "?token=s3cret", timeout=10, **kwargs)
+            assert in_url.status_code == 401
+            right = call(url + path, headers={"X-Lab-Token": "s3cret"}, timeout=10, **kwargs)
             assert right.status_code in (200, 201)
         # Reading stays open to everyone.
         for path in ("/poll", "/metrics", "/source", "/"):

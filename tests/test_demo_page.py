@@ -66,7 +66,8 @@ def open_page(chromium, url: str, width: int = 1920, height: int = 1080):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors
     # English whatever an earlier page chose (the language is remembered in the profile).
-    page.goto(url + ("&" if "?" in url else "?") + "lang=en")
+    address, hash_mark, fragment = url.partition("#")
+    page.goto(address + ("&" if "?" in address else "?") + "lang=en" + hash_mark + fragment)
     return page
 
 
@@ -334,7 +335,7 @@ def test_students_are_read_only_and_the_teachers_link_enables_the_controls(chrom
         finally:
             student.close()
 
-        teacher = open_page(chromium, url + "?token=class-token")
+        teacher = open_page(chromium, url + "#token=class-token")
         try:
             teacher.wait_for_selector('#access[data-state="teacher"]', timeout=WAIT_MS)
             # The token leaves the address bar, which the class can read on the projector.

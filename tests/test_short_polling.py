@@ -9,7 +9,7 @@ from helpers import run_server
 def test_poll_without_since_tells_the_cursor_and_replays_nothing(server):
     server.publish("before")
     body = server.get("/poll").json()
-    assert body == {"events": [], "last_id": server.last_id()}
+    assert body == {"events": [], "last_id": server.last_id(), "epoch": server.epoch()}
 
 
 def test_poll_returns_events_after_the_cursor_oldest_first(server):
@@ -23,7 +23,9 @@ def test_poll_returns_events_after_the_cursor_oldest_first(server):
 
 def test_poll_with_nothing_new_is_empty_at_once(server):
     last = server.last_id()
-    assert server.get(f"/poll?since={last}").json() == {"events": [], "last_id": last}
+    assert server.get(f"/poll?since={last}").json() == {
+        "events": [], "last_id": last, "epoch": server.epoch()
+    }
 
 
 def test_event_has_id_ts_type_and_data(server):

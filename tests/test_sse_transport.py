@@ -6,7 +6,7 @@ import json
 import socket
 
 import pytest
-from helpers import SSEClient, run_server, wait_until
+from helpers import SSEClient, event_number, run_server, wait_until
 
 from lab.http_chunks import ChunkedDecoder
 from lab.sse import SSEDecoder
@@ -36,11 +36,14 @@ def test_starts_live_and_frames_each_event(server):
         message = server.publish("plain")
         first, second = stream.events(2)
         raw = bytes(stream.raw)
-    assert (first.event, first.id, payload(first)) == ("quote", str(quote["id"]), quote)
-    assert (second.event, second.id, payload(second)) == ("message", str(message["id"]), message)
-    assert f"id: {quote['id']}\nevent: quote\ndata: ".encode() in raw
+    epoch = server.epoch()
+    assert (first.event, first.id, payload(first)) == ("quote", f"{quote['id']}@{epoch}", quote)
+    assert (second.event, second.id, payload(second)) == (
+        "message", f"{message['id']}@{epoch}", message
+    )
+    assert f"id: {quote['id']}@{epoch}\nevent: quote\ndata: ".encode() in raw
     # The default type is written without an event line.
-    assert f"id: {message['id']}\ndata: ".encode() in raw
+    assert f"id: {message['id']}@{epoch}\ndata: ".encode() in raw
     assert b"old" not in raw
 
 
@@ -53,10 +56,10 @@ def test_resume_gives_exactly_the_missed_events(server, how):
     else:
         stream = SSEClient(server.url + f"/sse?last_event_id={seen}")
     with stream:
-        got = [int(e.id) for e in stream.events(3)]
+        got = [event_number(e.id) for e in stream.events(3)]
         after = server.publish("live")["id"]
         assert got == missed
-        assert int(stream.next_event().id) == after
+        assert event_number(stream.next_event().id) == after
 
 
 def test_header_wins_over_query(server):
@@ -64,7 +67,7 @@ def test_header_wins_over_query(server):
     b = server.publish("b")["id"]
     url = server.url + f"/sse?last_event_id={a - 1}"
     with SSEClient(url, headers={"Last-Event-ID": str(a)}) as stream:
-        assert int(stream.next_event().id) == b
+        assert event_number(stream.next_event().id) == b
 
 
 def test_resume_older_than_history_sends_a_gap_notice_first():
@@ -76,7 +79,7 @@ def test_resume_older_than_history_sends_a_gap_notice_first():
             assert gap.event == "gap"
             assert payload(gap) == {"after": 1, "resumed_from": 4, "missed": 2}
             assert gap.id == ""  # a notice carries no id, so it never moves a cursor
-            assert [int(e.id) for e in stream.events(3)] == [4, 5, 6]
+            assert [event_number(e.id) for e in stream.events(3)] == [4, 5, 6]
 
 
 def test_heartbeat_comment_when_idle(server):
@@ -177,7 +180,7 @@ def test_a_slow_reader_gets_everything_and_does_not_hold_up_the_others():
             wait_until(lambda: busy.counters("sse")["open"] == 2, what="both streams")
             big = "y" * 50_000
             published = [busy.publish(f"{i}:{big}") for i in range(60)]
-            received = [int(e.id) for e in fast.events(len(published))]
+            received = [event_number(e.id) for e in fast.events(len(published))]
             assert received == [p["id"] for p in published]
 
         decoder, chunks, got = SSEDecoder(), ChunkedDecoder(), []
@@ -192,6 +195,6 @@ def test_a_slow_reader_gets_everything_and_does_not_hold_up_the_others():
                 body = stalled.recv(65536)
                 assert body, "the server closed the slow reader's stream"
         stalled.close()
-    assert [int(e.id) for e in got] == [p["id"] for p in published]
+    assert [event_number(e.id) for e in got] == [p["id"] for p in published]
     assert [json.loads(e.data) for e in got] == published
 

@@ -60,22 +60,22 @@ def test_tick_json_bytes(pad, event_id, expected):
     [
         case("poisson 2/s every 1 s",
              dict(users=100, rate=2, interval_s=1, arrivals="poisson"),
-             500, 100, 95 + 1 + 300 / 2, math.exp(-2)),
+             500, 100, 95 + 1 + 320 / 2, math.exp(-2)),
         case("fixed 2/s every 1 s never empty",
              dict(users=100, rate=2, interval_s=1, arrivals="fixed"),
-             500, 100, 246, 0),
+             500, 100, 256, 0),
         case("fixed 0.5/s every 1 s half empty",
              dict(users=10, rate=0.5, interval_s=1, arrivals="fixed"),
-             500, 10, 95 + 1 + 600, 0.5),
+             500, 10, 95 + 1 + 640, 0.5),
         case("fixed 3/s every 0.1 s",
              dict(users=1, rate=3, interval_s=0.1, arrivals="fixed"),
-             50, 10, 95 + 1 + 1000, 0.7),
+             50, 10, 95 + 1 + 320 / 0.3, 0.7),
         case("poisson 0.1/s every 2 s",
              dict(users=1, rate=0.1, interval_s=2, arrivals="poisson"),
-             1000, 0.5, 95 + 1 + 1500, math.exp(-0.2)),
+             1000, 0.5, 95 + 1 + 1600, math.exp(-0.2)),
         case("every 0.25 s, 40 users",
              dict(users=40, rate=4, interval_s=0.25),
-             125, 160, 96 + 300, 0),
+             125, 160, 96 + 320, 0),
         case("bigger events, measured overhead",
              dict(users=5, rate=10, interval_s=1, event_json_bytes=1100,
                   request_overhead_bytes=270),
@@ -120,12 +120,12 @@ def test_long_polling_poisson_at_a_hand_computed_point():
     #       = 3.9359065 s  ->  0.2540711 requests/s per user, 2.540711 for 10 users;
     # timeouts: e^(−0.1 × 5.002) = 0.6064094 of the answers;
     # latency: 0.5 ms + (0.002 / 3.9359065) × 2 ms / 2 = 0.5005081 ms;
-    # bytes: 95 + 300 × 0.2540711 / 0.1 = 857.2132.
+    # bytes: 95 + 320 × 0.2540711 / 0.1 = 908.0275.
     p = long_polling(users=10, rate=0.1, timeout_s=5, arrivals="poisson")
     assert p.requests_per_s == approx(2.540711, rel=1e-6)
     assert p.empty_share == approx(0.6064094, rel=1e-6)
     assert p.latency_mean_ms == approx(0.5005081, rel=1e-6)
-    assert p.bytes_per_event == approx(857.2132, rel=1e-6)
+    assert p.bytes_per_event == approx(908.0275, rel=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -157,15 +157,15 @@ def test_long_polling_poisson_close_to_the_simple_cycle_when_round_trips_are_sho
     ("kwargs", "latency_ms", "requests_per_s", "bytes_per_event", "empty_share"),
     [
         case("one request per event",
-             dict(users=100, rate=2, timeout_s=25), 0.5, 200, 95 + 300, 0),
+             dict(users=100, rate=2, timeout_s=25), 0.5, 200, 95 + 320, 0),
         case("gap 3.33 s over 1 s timeouts: 3 timeouts per event",
-             dict(users=1, rate=0.3, timeout_s=1), 0.5, 1.2, 95 + 4 * 300 / 1, 0.75),
+             dict(users=1, rate=0.3, timeout_s=1), 0.5, 1.2, 95 + 4 * 320 / 1, 0.75),
         case("gap 2.5 s over 1 s timeouts: 2 timeouts per event",
-             dict(users=2, rate=0.4, timeout_s=1), 0.5, 2.4, 95 + 3 * 300, 2 / 3),
+             dict(users=2, rate=0.4, timeout_s=1), 0.5, 2.4, 95 + 3 * 320, 2 / 3),
         case("gap just under the timeout: no timeout",
-             dict(users=1, rate=1, timeout_s=1.5), 0.5, 1, 395, 0),
+             dict(users=1, rate=1, timeout_s=1.5), 0.5, 1, 415, 0),
         case("events outpace the round trip: batched, one request per rtt",
-             dict(users=10, rate=1000, timeout_s=25), 0.5 + 1, 10 * 500, 95 + 300 / 2, 0),
+             dict(users=10, rate=1000, timeout_s=25), 0.5 + 1, 10 * 500, 95 + 320 / 2, 0),
     ],
 )
 def test_long_polling_fixed(kwargs, latency_ms, requests_per_s, bytes_per_event, empty_share):
@@ -191,24 +191,27 @@ def test_long_polling_fixed_timeouts_per_event_are_floor_gap_over_timeout(rate, 
 @pytest.mark.parametrize(
     ("event_id", "event_type", "json_bytes", "expected"),
     [
-        # frame 9 + 12 + 6 + 95 + 1 + 1 = 124 = 0x7c; chunk "7c\r\n" 4 + 124 + 2 -> 130 - 95
-        case("id 1000 tick 95 B", 1000, "tick", 95, 35),
-        # frame 9 + 6 + 95 + 2 = 112 = 0x70: no event line for "message"
-        case("message type has no event line", 1000, "message", 95, 23),
-        case("empty type has no event line", 1000, "", 95, 23),
-        case("id 9: one digit", 9, "tick", 95, 32),
-        case("id 10: two digits", 10, "tick", 95, 33),
-        case("id 123456", 123456, "tick", 95, 37),
-        case("non-ASCII type counted in bytes", 1000, "café", 95, 36),
-        # frame = 14 + json for id 1, "message": 15 = 0xf vs 16 = 0x10
-        case("frame 15 B: 1 hex digit", 1, "message", 1, 19),
-        case("frame 16 B: 2 hex digits", 1, "message", 2, 20),
-        # frame = 29 + json for id 1000, "tick": 255 = 0xff vs 256 = 0x100
-        case("frame 255 B: 2 hex digits", 1000, "tick", 226, 35),
-        case("frame 256 B: 3 hex digits", 1000, "tick", 227, 36),
-        case("frame 4095 B: 3 hex digits", 1000, "tick", 4066, 36),
-        case("frame 4096 B: 4 hex digits", 1000, "tick", 4067, 37),
-        case("empty data", 1, "tick", 0, 32),
+        # The id line carries the run's epoch: "id: 1000@k3x9\n" is 14 bytes.
+        # frame 14 + 12 + 6 + 95 + 1 + 1 = 129 = 0x81; chunk "81\r\n" 4 + 129 + 2 -> 135 - 95
+        case("id 1000 tick 95 B", 1000, "tick", 95, 40),
+        # frame 14 + 6 + 95 + 2 = 117 = 0x75: no event line for "message"
+        case("message type has no event line", 1000, "message", 95, 28),
+        case("empty type has no event line", 1000, "", 95, 28),
+        # "id: 9@k3x9\n" 11: frame 11 + 12 + 6 + 95 + 2 = 126 = 0x7e -> 4 + 126 + 2 - 95
+        case("id 9: one digit", 9, "tick", 95, 37),
+        case("id 10: two digits", 10, "tick", 95, 38),
+        # "id: 123456@k3x9\n" 16: frame 131 = 0x83 -> 4 + 131 + 2 - 95
+        case("id 123456", 123456, "tick", 95, 42),
+        # "event: café\n" is 13 bytes (é is 2): frame 130 = 0x82
+        case("non-ASCII type counted in bytes", 1000, "café", 95, 41),
+        # frame = 19 + json for id 1, "message": 255 = 0xff vs 256 = 0x100
+        case("frame 255 B: 2 hex digits", 1, "message", 236, 25),
+        case("frame 256 B: 3 hex digits", 1, "message", 237, 26),
+        # frame = 34 + json for id 1000, "tick": 4095 = 0xfff vs 4096 = 0x1000
+        case("frame 4095 B: 3 hex digits", 1000, "tick", 4061, 41),
+        case("frame 4096 B: 4 hex digits", 1000, "tick", 4062, 42),
+        # frame 11 + 12 + 6 + 0 + 2 = 31 = 0x1f -> 4 + 31 + 2
+        case("empty data", 1, "tick", 0, 37),
     ],
 )
 def test_sse_frame_overhead(event_id, event_type, json_bytes, expected):
@@ -217,7 +220,9 @@ def test_sse_frame_overhead(event_id, event_type, json_bytes, expected):
 
 def encoded_overhead(event_id: int, event_type: str, json_bytes: int) -> int:
     """The overhead as the project's encoder writes the frame, plus HTTP/1.1 chunk framing."""
-    frame = ServerSentEvent(data="x" * json_bytes, event=event_type, id=str(event_id)).encode()
+    frame = ServerSentEvent(
+        data="x" * json_bytes, event=event_type, id=f"{event_id}@k3x9"
+    ).encode()
     chunk = f"{len(frame):x}\r\n".encode() + frame + b"\r\n"
     return len(chunk) - json_bytes
 
@@ -225,7 +230,7 @@ def encoded_overhead(event_id: int, event_type: str, json_bytes: int) -> int:
 @pytest.mark.parametrize(
     ("event_id", "event_type", "json_bytes"),
     list(itertools.product([0, 7, 1000, 123456], ["tick", "message", "", "café"],
-                           [0, 1, 2, 95, 226, 227, 4066, 4067])),
+                           [0, 1, 2, 95, 221, 222, 236, 237, 4061, 4062])),
     ids=lambda value: repr(value),
 )
 def test_sse_frame_overhead_matches_the_encoder(event_id, event_type, json_bytes):
@@ -250,13 +255,14 @@ def test_sse_frame_overhead_matches_the_encoder_anywhere(event_id, event_type, j
 @pytest.mark.parametrize(
     ("kwargs", "requests_per_s", "bytes_per_event"),
     [
-        case("steady state", dict(users=100, rate=2), 0, 95 + 35),
-        case("message type", dict(users=100, rate=2, event_type="message"), 0, 95 + 23),
+        case("steady state", dict(users=100, rate=2), 0, 95 + 40),
+        case("message type", dict(users=100, rate=2, event_type="message"), 0, 95 + 28),
         case("one request per user over 60 s", dict(users=100, rate=2, duration_s=60),
-             100 / 60, 95 + 35 + 300 / 120),
-        case("bigger events", dict(users=1, rate=1, event_json_bytes=227), 0, 227 + 36),
+             100 / 60, 95 + 40 + 320 / 120),
+        # frame 34 + 227 = 261 = 0x105 -> 5 + 261 + 2 - 227 = 41
+        case("bigger events", dict(users=1, rate=1, event_json_bytes=227), 0, 227 + 41),
         case("fractional payload rounds for framing",
-             dict(users=1, rate=1, event_json_bytes=94.6), 0, 94.6 + 35),
+             dict(users=1, rate=1, event_json_bytes=94.6), 0, 94.6 + 40),
     ],
 )
 def test_sse(kwargs, requests_per_s, bytes_per_event):

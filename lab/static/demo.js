@@ -69,6 +69,11 @@ function formatSeconds(ms) {
   return Number.isInteger(s) ? String(s) : s.toFixed(s < 1 ? 2 : 1);
 }
 
+/* The run of the server a cursor belongs to, so that a restarted server can say so. */
+function epochParam(epoch) {
+  return epoch ? `&epoch=${encodeURIComponent(epoch)}` : "";
+}
+
 function decodeJson(buffer) {
   try {
     return JSON.parse(new TextDecoder().decode(buffer));
@@ -84,8 +89,10 @@ const Access = {
   canChange: false,
 
   readToken() {
-    const params = new URLSearchParams(location.search);
-    let token = params.get("token");
+    // The teacher's address carries the token in its fragment (#token=...), which the
+    // browser never sends to any server: it reaches no log and no Referer header.
+    const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
+    let token = fragment.get("token");
     if (token) {
       // Keep it for reloads of this tab, and take it out of the address bar: the page is
       // projected, and the class should not be able to read the teacher's token off the wall.
@@ -94,9 +101,9 @@ const Access = {
       } catch (error) {
         /* no storage: the token lasts until the page reloads */
       }
-      params.delete("token");
-      const query = params.toString();
-      history.replaceState(null, "", location.pathname + (query ? `?${query}` : "") + location.hash);
+      fragment.delete("token");
+      const rest = fragment.toString();
+      history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
     } else {
       try {
         token = sessionStorage.getItem("lab-token");
@@ -113,20 +120,17 @@ const Access = {
     return headers;
   },
 
-  /* Asks without changing anything: an empty /publish body is refused as 400 by a server
-   * that accepts us, and as 401/403 (before the body is read) by one that wants a token. */
+  /* Asks GET /access whether our token (if any) lets us change the server: a question that
+   * changes nothing and is never refused. */
   async probe() {
     for (let failures = 1; ; failures += 1) {
       try {
-        const response = await fetch("publish", {
-          method: "POST",
-          headers: this.headers(),
-          body: "{}",
-          cache: "no-store",
-        });
-        if (response.status === 401) this.set(false, "access.readonly");
-        else if (response.status === 403) this.set(false, "access.badToken");
-        else this.set(true, "access.teacher");
+        const headers = this.token ? { "X-Lab-Token": this.token } : {};
+        const response = await fetch("access", { headers, cache: "no-store" });
+        const body = await response.json();
+        if (body.can_change) this.set(true, "access.teacher");
+        else if (body.because === "wrong token") this.set(false, "access.badToken");
+        else this.set(false, "access.readonly");
         return;
       } catch (error) {
         await sleep(backoffMs(failures));
@@ -377,7 +381,7 @@ class ShortPolling extends Panel {
   async poll() {
     this.lastStart = performance.now();
     this.inFlightSince = this.lastStart;
-    const url = this.cursor === null ? "poll" : `poll?since=${this.cursor}`;
+    const url = this.cursor === null ? "poll" : `poll?since=${this.cursor}${epochParam(this.epoch)}`;
     this.counters.requests += 1;
     this.dirty = true;
     let delay = this.intervalMs;
@@ -413,7 +417,14 @@ class ShortPolling extends Panel {
   batch(body) {
     const events = body.events || [];
     if (!events.length) this.counters.empty += 1;
-    if (body.gap && events.length && this.lastId !== null) this.gap(this.lastId + 1, events[0].id - 1);
+    this.epoch = body.epoch || null;
+    if (body.restarted) {
+      // Our cursor came from an earlier run of the server: its events start again from 1.
+      this.notice("restart", "row.restartedPoll", { epoch: body.epoch });
+      this.serverRestarted();
+    } else if (body.gap && events.length && this.lastId !== null) {
+      this.gap(this.lastId + 1, events[0].id - 1);
+    }
     if (this.cursor === null && this.lastId === null && !events.length) {
       // The first answer (no cursor) says where "now" is; continuity starts there.
       this.lastId = body.last_id;
@@ -465,7 +476,10 @@ class LongPolling extends Panel {
       try {
         const response = await fetch("source", { cache: "no-store" });
         const body = await response.json();
-        if (response.ok && Number.isInteger(body.last_id)) return body.last_id;
+        if (response.ok && Number.isInteger(body.last_id)) {
+          this.epoch = body.epoch || null;
+          return body.last_id;
+        }
       } catch (error) {
         /* retried below */
       }
@@ -495,7 +509,8 @@ class LongPolling extends Panel {
       let response;
       let buffer;
       try {
-        response = await fetch(`longpoll?since=${this.cursor}${this.timeoutParam}`, {
+        const epoch = epochParam(this.epoch);
+        response = await fetch(`longpoll?since=${this.cursor}${epoch}${this.timeoutParam}`, {
           cache: "no-store",
           signal: controller.signal,
         });
@@ -544,7 +559,14 @@ class LongPolling extends Panel {
   batch(body) {
     const events = body.events || [];
     if (!events.length) this.counters.empty += 1;
-    if (body.gap && events.length && this.lastId !== null) this.gap(this.lastId + 1, events[0].id - 1);
+    this.epoch = body.epoch || null;
+    if (body.restarted) {
+      // Our cursor came from an earlier run of the server: its events start again from 1.
+      this.notice("restart", "row.restartedPoll", { epoch: body.epoch });
+      this.serverRestarted();
+    } else if (body.gap && events.length && this.lastId !== null) {
+      this.gap(this.lastId + 1, events[0].id - 1);
+    }
     if (!events.length && this.resumeFrom !== null) this.markResumed();
     for (const event of events) {
       Types.seen(event.id, event.type);
@@ -671,8 +693,15 @@ class ServerSentEvents extends Panel {
     } catch (error) {
       /* keep the empty notice */
     }
-    if (kind === "gap") this.gap(body.after + 1, body.resumed_from - 1);
-    else this.notice("gap", "row.close", { reason: body.reason || "" });
+    if (kind === "gap" && body.restarted) {
+      // Our Last-Event-ID came from an earlier run of the server, whose ids began again.
+      this.notice("restart", "row.restartedSse", { id: this.lastId });
+      this.serverRestarted();
+    } else if (kind === "gap") {
+      this.gap(body.after + 1, body.resumed_from - 1);
+    } else {
+      this.notice("gap", "row.close", { reason: body.reason || "" });
+    }
     this.dirty = true;
   }
 

@@ -96,7 +96,8 @@ const MESSAGES = {
 
     "row.resumed": "reconnected: resumed from id {id}",
     "row.restarted": "server restarted (ids begin again): live from id {id}",
-    "row.restartedSse": "the stream closed for good (the server refused to resume from id {id}: it restarted); opened a new one, live",
+    "row.restartedSse": "the server restarted after id {id} (its ids began again); the stream went on from the new run's first event by itself",
+    "row.restartedPoll": "the server restarted (new run {epoch}, ids begin again); continuing from its first event",
     "row.gap": "server notice: its history no longer had ids {from}–{to} ({n} events lost)",
     "row.missed": "ids {from}–{to} never arrived",
     "row.repeated": "id {id} arrived again",
@@ -214,7 +215,8 @@ const MESSAGES = {
 
     "row.resumed": "다시 연결됨: id {id}에서 이어받음",
     "row.restarted": "서버 재시작 (id가 1부터 다시 시작): id {id}부터 새로 수신",
-    "row.restartedSse": "스트림이 완전히 닫힘 (서버가 재시작되어 id {id}부터 이어 주기를 거절함). 새 스트림을 지금부터 열었습니다",
+    "row.restartedSse": "id {id} 이후 서버가 재시작됨 (id가 1부터 다시 시작). 스트림이 새 실행의 첫 이벤트부터 스스로 이어졌습니다",
+    "row.restartedPoll": "서버 재시작 (새 실행 {epoch}, id가 1부터 다시 시작): 첫 이벤트부터 이어서 받습니다",
     "row.gap": "서버 알림: 기록에 id {from}–{to}가 더 이상 없음 (이벤트 {n}개 유실)",
     "row.missed": "id {from}–{to}가 도착하지 않음",
     "row.repeated": "id {id}가 또 도착함",

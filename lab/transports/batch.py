@@ -2,29 +2,54 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 
-from lab.app import lab_state
-from lab.event_source import Event
+from lab.cursors import Resume, parse_resume
+from lab.event_source import EventSource
+from lab.state import lab_state
 
 
-def batch_response(transport: str, events: list[Event], gap: bool, newest_id: int) -> Response:
-    """`{"events": [...], "last_id": cursor}`, plus `"gap": true` when history was lost.
+def read_resume(source: EventSource) -> Resume | None:
+    """The poll's cursor: `?since=N`, with `?epoch=` when the client knows the run."""
+    return parse_resume(request.args.get("since"), source, "since", request.args.get("epoch"))
 
-    `last_id` is the cursor for the next request: the last event carried here, or the newest
-    id when there is none. When a batch is cut at max_batch, `"more": true` says to ask again
-    at once. Each event's JSON was encoded once at publish time and is reused here as bytes.
+
+def batch_response(transport: str, resume: Resume | None) -> Response:
+    """`{"events": [...], "last_id": cursor, "epoch": run}`, answered at once.
+
+    Without a cursor the batch is empty and `last_id` says where "now" is. `"gap": true`
+    says that events after the cursor were lost (they left the history, or the server
+    restarted: then `"restarted": true` too, and the batch starts from this run's oldest
+    event). `"more": true` says the batch was cut (at --max-batch events or
+    --max-batch-bytes) and to ask again at once.
+
+    The body is built in one piece from each event's JSON, encoded once at publish time, so
+    an answer costs its own size in memory and no more.
     """
-    cursor = events[-1].id if events else newest_id
-    body = bytearray(b'{"events":[')
-    body += b",".join(event.json_bytes for event in events)
-    body += b'],"last_id":%d' % cursor
-    if gap:
-        body += b',"gap":true'
-    if cursor < newest_id:
-        body += b',"more":true'
-    body += b"}"
-    counters = lab_state().metrics[transport]
+    state = lab_state()
+    source, settings = state.source, state.settings
+    newest = source.last_id
+    if resume is None:
+        events, gap = [], False
+    else:
+        events, gap = source.events_after(
+            resume.after, settings.max_batch, settings.max_batch_bytes
+        )
+    cursor = events[-1].id if events else newest
+    pieces = [b'{"events":[']
+    for event in events:
+        pieces += (event.json_bytes, b",")
+    if events:
+        pieces.pop()
+    tail = b'],"last_id":%d,"epoch":"%b"' % (cursor, source.epoch.encode())
+    if gap or (resume is not None and resume.restarted):
+        tail += b',"gap":true'
+    if resume is not None and resume.restarted:
+        tail += b',"restarted":true'
+    if cursor < newest:
+        tail += b',"more":true'
+    pieces.append(tail + b"}")
+    counters = state.metrics[transport]
     counters.events_sent += len(events)
     counters.empty_responses += not events
-    return Response(bytes(body), status=200, mimetype="application/json")
+    return Response(b"".join(pieces), status=200, mimetype="application/json")

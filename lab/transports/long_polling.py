@@ -6,14 +6,17 @@ import time
 
 from flask import Blueprint, Response, request
 
-from lab.app import lab_state
-from lab.cursors import parse_cursor, parse_positive_number
-from lab.errors import ApiError
-from lab.held import TooManyHeld
-from lab.transports.batch import batch_response
+from lab.cursors import Resume, parse_positive_number
+from lab.errors import ApiError, too_many_held
+from lab.held import SHUTTING_DOWN, TooManyHeld
+from lab.state import lab_state
+from lab.transports.batch import batch_response, read_resume
 
 TRANSPORT = "long_polling"
 blueprint = Blueprint(TRANSPORT, __name__)
+
+SHUTDOWN_RETRY_S = 5
+"""Retry-After for requests ended by a server that is stopping: long enough to restart it."""
 
 
 def no_news() -> Response:
@@ -28,17 +31,17 @@ def no_news() -> Response:
 def longpoll() -> Response:
     state = lab_state()
     settings, source = state.settings, state.source
-    since = parse_cursor(request.args.get("since"), source, "since")
+    resume = read_resume(source)
     timeout = settings.longpoll_timeout
     if request.args.get("timeout") is not None:
         timeout = parse_positive_number(
             request.args["timeout"], "timeout", settings.longpoll_max_timeout, "seconds"
         )
-    if since is None:
-        since = source.last_id  # no cursor: wait for the next event
+    if request.method == "HEAD" or (resume is not None and resume.restarted):
+        return batch_response(TRANSPORT, resume)  # a HEAD is never held; a restart is told
+    since = source.last_id if resume is None else resume.after  # none: wait for the next
     if source.last_id > since:
-        events, gap = source.events_after(since, settings.max_batch)
-        return batch_response(TRANSPORT, events, gap, source.last_id)
+        return batch_response(TRANSPORT, resume or Resume(after=since))
 
     deadline = time.monotonic() + timeout
     try:
@@ -51,18 +54,18 @@ def longpoll() -> Response:
                     break
                 held.wait(source.news(), remaining)
             else:
-                events, gap = source.events_after(since, settings.max_batch)
-                return batch_response(TRANSPORT, events, gap, source.last_id)
+                return batch_response(TRANSPORT, resume or Resume(after=since))
     except TooManyHeld:
-        raise ApiError(
-            503,
-            f"the server is already holding its maximum of {settings.max_streams} streams and "
-            "long polls (--max-streams); try again shortly",
-            {"Retry-After": "1"},
-        ) from None
+        raise too_many_held(settings.max_streams) from None
     if held.client_gone:
         # Nobody is listening; the answer only lets the handler finish and count it.
         return no_news()
+    if held.drop_reason == SHUTTING_DOWN:
+        raise ApiError(
+            503,
+            "the server is shutting down; ask again in a few seconds (it may be restarting)",
+            {"Retry-After": str(SHUTDOWN_RETRY_S)},
+        )
     raise ApiError(
         503,
         "the server dropped this long poll on purpose (POST /drop); ask again",

@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, request
 
-from lab.app import LabState, lab_state
-from lab.cursors import parse_cursor, parse_positive_int
-from lab.errors import ApiError
+from lab.cursors import Resume, parse_positive_int, parse_resume
+from lab.errors import too_many_held
 from lab.event_source import to_json_bytes
 from lab.fanout import ParkedStream
-from lab.held import CLIENT_SOCKET_KEY, Hold, TooManyHeld
+from lab.held import CLIENT_SOCKET_KEY, SHUTTING_DOWN, Hold, TooManyHeld
+from lab.sending import send_all_within
 from lab.sse import ServerSentEvent, encode_comment, encode_retry
+from lab.state import LabState, lab_state
 
 TRANSPORT = "sse"
 blueprint = Blueprint(TRANSPORT, __name__)
@@ -23,8 +24,14 @@ STREAM_HEADERS = {
     # Tells nginx-style proxies not to buffer the stream, which would hold events back.
     "X-Accel-Buffering": "no",
 }
+CONTENT_TYPE = "text/event-stream; charset=utf-8"
 HEARTBEAT = encode_comment("ping")
 DROPPED = encode_comment("dropped by the server (POST /drop); reconnect")
+SHUTDOWN_RETRY_MS = 5_000
+# A longer retry than usual, so that browsers do not hammer a server that is restarting.
+SHUTDOWN_NOTICE = encode_comment("the server is shutting down; reconnect in a few seconds") + (
+    encode_retry(SHUTDOWN_RETRY_MS)
+)
 
 
 def notice(type: str, **fields) -> bytes:
@@ -53,33 +60,32 @@ class _Stream:
             self._release()
 
 
-def resume_point(state: LabState) -> int | None:
+def resume_point(state: LabState) -> Resume | None:
     """Where the client wants to continue: the Last-Event-ID header, else ?last_event_id=."""
     header = request.headers.get("Last-Event-ID", "")
     if header.strip():
-        return parse_cursor(header, state.source, "the Last-Event-ID header")
-    return parse_cursor(request.args.get("last_event_id"), state.source, "last_event_id")
+        return parse_resume(header, state.source, "the Last-Event-ID header")
+    return parse_resume(request.args.get("last_event_id"), state.source, "last_event_id")
 
 
 @blueprint.get("/sse")
 def sse() -> Response:
     state = lab_state()
-    resume_after = resume_point(state)
+    resume = resume_point(state)
     limit = None
     if request.args.get("limit") is not None:
         limit = parse_positive_int(request.args["limit"], "limit")
-    start = state.source.last_id if resume_after is None else resume_after
+    if request.method == "HEAD":
+        # The same head a GET gets, and no stream: a HEAD has no body to hold open.
+        return Response(b"", status=200, content_type=CONTENT_TYPE, headers=STREAM_HEADERS)
+    if resume is None:
+        resume = Resume(after=state.source.last_id)
 
     holding = state.held.hold(request.environ)
     try:
         held = holding.__enter__()
     except TooManyHeld:
-        raise ApiError(
-            503,
-            f"the server is already holding its maximum of {state.settings.max_streams} streams "
-            "and long polls (--max-streams); try again shortly",
-            {"Retry-After": "1"},
-        ) from None
+        raise too_many_held(state.settings.max_streams) from None
     released = False
 
     def release() -> None:
@@ -89,15 +95,15 @@ def sse() -> Response:
             holding.__exit__(None, None, None)
 
     return Response(
-        _Stream(frames(state, held, start, limit, request.environ), release),
+        _Stream(frames(state, held, resume, limit, request.environ), release),
         status=200,
-        content_type="text/event-stream; charset=utf-8",
+        content_type=CONTENT_TYPE,
         headers=STREAM_HEADERS,
     )
 
 
 def frames(
-    state: LabState, held: Hold, cursor: int, limit: int | None, environ: dict
+    state: LabState, held: Hold, resume: Resume, limit: int | None, environ: dict
 ) -> Iterator[bytes]:
     source, settings = state.source, state.settings
     counters = state.metrics[TRANSPORT]
@@ -109,17 +115,25 @@ def frames(
     can_park = (
         limit is None and raw is not None and environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
     )
+    cursor = resume.after
     stream = ParkedStream(held, raw, cursor) if can_park else None
     sent = 0
     yield encode_retry(settings.retry_ms)
     last_write = time.monotonic()
+    restarted = resume.restarted
     while True:
         if held.ended:
             if held.dropped:
-                yield DROPPED
+                yield SHUTDOWN_NOTICE if held.drop_reason == SHUTTING_DOWN else DROPPED
             return
-        events, gap = source.events_after(cursor, settings.max_batch)
-        if gap:
+        events, gap = source.events_after(cursor, settings.max_batch, settings.max_batch_bytes)
+        if restarted:
+            # The client's Last-Event-ID came from an earlier run of the server: what it
+            # missed there is unknown, and this run's events are all new to it.
+            restarted = False
+            first = events[0].id if events else source.last_id + 1
+            yield notice("gap", restarted=True, epoch=source.epoch, resumed_from=first)
+        elif gap:
             first = events[0].id if events else source.first_id
             yield notice("gap", after=cursor, resumed_from=first, missed=first - cursor - 1)
         if events:
@@ -128,8 +142,7 @@ def frames(
             cursor = events[-1].id
             sent += len(events)
             counters.events_sent += len(events)
-            # Every client gets the same cached frame bytes; only the join is per client.
-            yield b"".join(event.sse_bytes for event in events)
+            yield b"".join([event.sse_bytes for event in events])
             last_write = time.monotonic()
             if limit is not None and sent >= limit:
                 yield notice("close", reason="limit", sent=sent)
@@ -140,26 +153,22 @@ def frames(
                 yield HEARTBEAT
                 last_write = time.monotonic()
             continue
-        cursor, last_write = park_until_needed(state.fanout, stream, cursor, last_write,
-                                               heartbeat, client_socket, counters)
+        cursor, last_write = park_until_needed(state, stream, cursor, last_write, heartbeat,
+                                               client_socket)
         if heartbeat and time.monotonic() - last_write >= heartbeat:
             yield HEARTBEAT
             last_write = time.monotonic()
 
 
-def park_until_needed(fanout, stream, cursor, last_write, heartbeat, client_socket, counters):
+def park_until_needed(state: LabState, stream: ParkedStream, cursor: int, last_write: float,
+                      heartbeat: float | None, client_socket) -> tuple[int, float]:
     """Let the fan-out write events to this stream until it hands it back; return the new
     cursor and the time of the last write."""
-    stream.cursor, stream.last_write = cursor, last_write
-    fanout.park(stream)
-    try:
-        timeout = None if heartbeat is None else max(0.0, last_write + heartbeat - time.monotonic())
-        stream.hold.wait(None, timeout)
-    finally:
-        fanout.unpark(stream)
+    state.fanout.wait_parked(stream, cursor, last_write, heartbeat)
     if stream.pending:
-        # A slow reader: finish the chunk the fan-out started, waiting as long as it takes.
+        # A slow reader: finish the chunk the fan-out started, waiting as long as the write
+        # timeout allows (then the connection is closed and the client resumes later).
         pending, stream.pending = stream.pending, b""
-        client_socket.sendall(pending)
-        counters.bytes_out += len(pending)
+        send_all_within(client_socket, pending, state.settings.write_timeout,
+                        state.metrics[TRANSPORT])
     return stream.cursor, stream.last_write

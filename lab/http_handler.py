@@ -1,0 +1,353 @@
+"""One client connection: gevent's pywsgi handler, with counters, deadlines and JSON errors.
+
+Bytes are counted where they cross the socket: request lines, headers and bodies coming in;
+status lines, headers, chunk framing and bodies going out. The Flask app never sees those
+bytes, so it could not count them itself.
+
+Every wait on the client has a deadline, so a client that is slow on purpose holds a
+connection for seconds, not forever:
+- a new connection must send a whole request head within --header-timeout seconds (and a
+  body, if it has one, within as long again): against "slowloris" clients;
+- a kept-alive connection may wait --idle-timeout seconds for its next request;
+- a write may stay blocked --write-timeout seconds (a client that stopped reading).
+
+What pywsgi answers by itself (a bad request line, a request line too long) gets the lab's
+JSON error body too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import re
+import socket
+import time
+from collections.abc import Callable
+
+from gevent.pywsgi import WSGIHandler
+
+from lab.errors import error_body
+from lab.held import CLIENT_SOCKET_KEY
+from lab.metrics import OTHER, transport_of
+from lab.sending import send_parts_within
+
+MAX_HEAD_BYTES = 64 * 1024
+"""Most bytes of request line and headers read for one request."""
+_TOKEN_IN_URL = re.compile(r"(token=)[^&\s#]*", re.IGNORECASE)
+IDLE, HEAD, BODY, NONE = "idle", "head", "body", None
+
+
+class ReadTimedOut(TimeoutError):
+    def __init__(self, phase: str | None) -> None:
+        super().__init__(errno.ETIMEDOUT, f"read deadline passed while waiting for the {phase}")
+        self.phase = phase
+
+
+class HeadTooLarge(OSError):
+    pass
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The connection's raw input: reports each read's size, and bounds each phase in time.
+
+    Phases: IDLE (waiting for the first byte of a request), HEAD (the rest of the request
+    line and headers, from the first byte), BODY (the request body), NONE (no deadline).
+    """
+
+    def __init__(self, client_socket, on_bytes: Callable[[int], None]) -> None:
+        self._socket = client_socket
+        self._raw = client_socket.makefile("rb", buffering=0)
+        self._on_bytes = on_bytes
+        self.phase: str | None = NONE
+        self.deadline: float | None = None
+        self.head_timeout = 10.0
+        self.head_bytes = 0
+        self.timed_out: str | None = None
+
+    def start(self, phase: str | None, seconds: float | None) -> None:
+        self.phase = phase
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+        if phase in (HEAD, IDLE):
+            self.head_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        if self.deadline is None:
+            count = self._raw.readinto(buffer)
+        else:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                self.timed_out = self.phase
+                raise ReadTimedOut(self.phase)
+            self._socket.settimeout(remaining)
+            try:
+                count = self._raw.readinto(buffer)
+            except TimeoutError:
+                self.timed_out = self.phase
+                raise ReadTimedOut(self.phase) from None
+            finally:
+                self._socket.settimeout(None)
+        if count:
+            self._on_bytes(count)
+            if self.phase == IDLE:
+                # The first bytes of a request: the rest of its head has --header-timeout.
+                self.start(HEAD, self.head_timeout)
+            if self.phase == HEAD:
+                self.head_bytes += count
+                if self.head_bytes > MAX_HEAD_BYTES:
+                    raise HeadTooLarge(errno.EMSGSIZE, "request head too large")
+        return count
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _NoBodyToDiscard:
+    """Stands in for a request body that is not worth reading to its end: the connection is
+    closed instead (a body too large, chunked, or too slow)."""
+
+    def _discard(self) -> None:
+        pass
+
+
+def canned_response(status: int, message: str, extra: bytes = b"") -> bytes:
+    """A complete HTTP response with the lab's JSON error, closing the connection."""
+    body = error_body(message)
+    reason = {400: b"Bad Request", 408: b"Request Timeout", 414: b"URI Too Long",
+              431: b"Request Header Fields Too Large"}.get(status, b"Error")
+    return (
+        b"HTTP/1.1 %d %b\r\nContent-Type: application/json\r\nConnection: close\r\n%b"
+        b"Content-Length: %d\r\n\r\n%b" % (status, reason, extra, len(body), body)
+    )
+
+
+class CountingHandler(WSGIHandler):
+    """pywsgi's handler plus byte, request, status and open counts per transport."""
+
+    # A write that timed out is a client that left in all but name: close quietly.
+    ignored_socket_errors = (*WSGIHandler.ignored_socket_errors, errno.ETIMEDOUT)
+
+    def __init__(self, sock, address, server, rfile=None) -> None:
+        self._transport: str | None = None
+        self._unattributed_in = 0
+        self._head: bytes | None = None
+        self._holding_head = False
+        self._requests_read = 0
+        self._evicted = False
+        # Small writes must leave at once: with Nagle's algorithm on, a keep-alive client's
+        # delayed ACK held each poll's body back by about 40 ms.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = _DeadlineReader(sock, self._in)
+        self._reader.head_timeout = server.settings.header_timeout
+        if rfile is None:
+            rfile = io.BufferedReader(self._reader)
+        super().__init__(sock, address, server, rfile)
+
+    # --- the connection's life -------------------------------------------------------
+
+    def handle(self) -> None:
+        self.server.connections.opened(self)
+        try:
+            super().handle()
+        finally:
+            self.server.connections.closed(self)
+
+    def evict(self) -> bool:
+        """Close this idle connection to make room for another; False if it is not idle."""
+        if self._evicted or self.socket is None:
+            return False
+        self._evicted = True
+        # Shutting the socket down wakes the read that waits for the next request, which
+        # then sees the end of the stream and ends this handler the usual way.
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
+        return True
+
+    def read_requestline(self):
+        settings = self.server.settings
+        first = self._requests_read == 0
+        self._reader.start(IDLE, settings.header_timeout if first else settings.idle_timeout)
+        self.server.connections.idle(self)
+        try:
+            return super().read_requestline()
+        finally:
+            self.server.connections.busy(self)
+
+    def handle_one_request(self):
+        result = super().handle_one_request()
+        timed_out, self._reader.timed_out = self._reader.timed_out, None
+        counters = self.server.metrics.connections
+        if timed_out == BODY:
+            counters.head_timeouts += 1
+        elif result is None and timed_out == IDLE:
+            if self._requests_read:
+                counters.idle_closed += 1
+            else:
+                counters.head_timeouts += 1  # connected, and never sent a byte
+        elif result is None and timed_out == HEAD:
+            counters.head_timeouts += 1
+            return self._canned(408, f"the request head did not arrive within "
+                                f"{self.server.settings.header_timeout:g} s (--header-timeout)")
+        elif isinstance(result, tuple) and result[0] == "414":
+            return self._canned(414, "the request line is longer than this server reads "
+                                "(8192 bytes); send a shorter address")
+        return result
+
+    def _canned(self, status: int, message: str) -> tuple[str, bytes]:
+        response = canned_response(status, message)
+        self.server.metrics[OTHER].bytes_out += len(response)
+        self.server.metrics[OTHER].responses[status] += 1
+        return str(status), response
+
+    def _handle_client_error(self, ex):
+        # pywsgi's own answer to a request it cannot parse is an empty 400; say why instead.
+        if isinstance(ex, ReadTimedOut):
+            self.server.metrics.connections.head_timeouts += 1
+            return self._canned(408, f"the request head did not arrive within "
+                                f"{self.server.settings.header_timeout:g} s (--header-timeout)")
+        if isinstance(ex, HeadTooLarge):
+            return self._canned(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
+        reason = getattr(ex, "formatted_message", None) or str(ex) or type(ex).__name__
+        return self._canned(400, f"this is not a request the server can read ({reason[:200]})")
+
+    def _send_error_response_if_possible(self, error_code):
+        if self.response_length:
+            self.close_connection = True
+            return
+        message = ("this request's body is not valid chunked encoding" if error_code == 400
+                   else "the server failed to handle this request; the log says why")
+        body = error_body(message)
+        try:
+            self.start_response(f"{error_code} Error", [
+                ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                ("Connection", "close"),
+            ])
+            self.write(body)
+        except OSError:
+            self.close_connection = True
+
+    # --- reading a request --------------------------------------------------------------
+
+    def _in(self, count: int) -> None:
+        # Bytes of the next request line arrive before its path is known; keep them until then.
+        if self._transport is None:
+            self._unattributed_in += count
+        else:
+            self.server.metrics[self._transport].bytes_in += count
+
+    def MessageClass(self, *args):  # noqa: N802 (pywsgi's name)
+        headers = super().MessageClass(*args)
+        # Two lengths (or a length beside chunking, or another coding) let a proxy and this
+        # server disagree on where the body ends: the classic request-smuggling opening.
+        # Checked here, before pywsgi drops a Content-Length that comes with chunking.
+        lengths = headers.get_all("Content-Length") or []
+        coding = headers.get("Transfer-Encoding")
+        if len(lengths) > 1:
+            raise ValueError("two Content-Length headers")
+        if coding is not None and (coding.strip().lower() != "chunked" or lengths):
+            raise ValueError("a Transfer-Encoding other than chunked alone")
+        return headers
+
+    def read_request(self, raw_requestline):
+        self._requests_read += 1
+        accepted = super().read_request(raw_requestline)
+        self._reader.start(BODY, self.server.settings.header_timeout)
+        self._transport = transport_of(self.path)
+        counters = self.server.metrics[self._transport]
+        counters.requests += 1
+        counters.open += 1
+        counters.bytes_in += self._unattributed_in
+        self._unattributed_in = 0
+        return accepted
+
+    def get_environ(self):
+        environ = super().get_environ()
+        environ[CLIENT_SOCKET_KEY] = self.socket
+        return environ
+
+    def run_application(self):
+        try:
+            super().run_application()
+        finally:
+            self._reader.start(NONE, None)
+            if not self._body_worth_discarding():
+                self.wsgi_input = _NoBodyToDiscard()
+                self.close_connection = True
+
+    def _body_worth_discarding(self) -> bool:
+        """Whether to read the rest of an unread body to keep the connection (else close)."""
+        body = self.wsgi_input
+        if self._reader.timed_out:
+            return False
+        if getattr(body, "chunked_input", True):
+            return False  # its length is unknown: it could go on for ever
+        left = (self.content_length or 0) - body.position
+        return left <= self.server.settings.max_body_bytes
+
+    # --- writing the response -------------------------------------------------------------
+
+    def finalize_headers(self):
+        super().finalize_headers()
+        if self.command == "HEAD":
+            self.response_use_chunked = False  # a HEAD answer has no body, not even chunks
+
+    def _write_with_headers(self, data) -> None:
+        # pywsgi sends the status line and headers, then the first body bytes, in two calls.
+        # Holding the head back and sending both together puts a small answer in one packet.
+        self._holding_head = True
+        try:
+            super()._write_with_headers(data)
+        finally:
+            self._holding_head = False
+            if self._head is not None:
+                head, self._head = self._head, None
+                self._send_parts([head])
+
+    def _sendall(self, data) -> None:
+        if self._holding_head and self._head is None:
+            self._head = bytes(data)
+            return
+        self._send_parts([data])
+
+    def _write(self, data) -> None:
+        if not data or self.command == "HEAD":
+            return
+        chunked = self.response_use_chunked
+        parts = [b"%x\r\n" % len(data), data, b"\r\n"] if chunked else [data]
+        if self._head is not None:
+            parts.insert(0, self._head)
+            self._head = None
+        self._send_parts(parts)
+
+    def _send_parts(self, parts: list) -> None:
+        """Send head, chunk framing and body as they are (one system call, no copy)."""
+        counters = self.server.metrics[self._transport or OTHER]
+        try:
+            send_parts_within(self.socket, parts, self.server.settings.write_timeout, counters)
+        except OSError as error:
+            self.status = f"socket error: {error}"
+            if self.code > 0:
+                self.code = -self.code
+            raise
+        self.response_length += sum(len(part) for part in parts)
+
+    def handle_one_response(self):
+        try:
+            return super().handle_one_response()
+        finally:
+            counters = self.server.metrics[self._transport or OTHER]
+            counters.open -= 1
+            code = getattr(self, "code", None) or 0
+            counters.responses[abs(code)] += 1
+            if code < 0:
+                counters.disconnects += 1
+            self._transport = None
+
+    def format_request(self):
+        # The access log never shows a token, even one sent in the address by mistake.
+        return _TOKEN_IN_URL.sub(r"\1[redacted]", super().format_request())

@@ -1,0 +1,30 @@
+"""The state every endpoint shares, and the accessor for it (as flaskr keeps `get_db`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from lab.event_source import EventSource
+from lab.fanout import Fanout
+from lab.held import HeldRequests
+from lab.metrics import Metrics
+from lab.settings import Settings
+from lab.ticker import Ticker
+
+
+@dataclass
+class LabState:
+    """Everything the endpoints share, kept in `app.extensions['lab']`."""
+
+    settings: Settings
+    source: EventSource
+    ticker: Ticker
+    held: HeldRequests
+    metrics: Metrics
+    fanout: Fanout
+
+
+def lab_state(app: Flask | None = None) -> LabState:
+    return (app or current_app).extensions["lab"]
