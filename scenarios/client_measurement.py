@@ -123,15 +123,33 @@ class DeliveryRecorder:
         )
 
 
-def learn_cursor(client, recorder: DeliveryRecorder) -> int | None:
-    """Start live: ask /poll without a cursor for the newest id (no history is replayed)."""
+def learn_cursor(client, recorder: DeliveryRecorder) -> tuple[int | None, str]:
+    """Start live: ask /poll without a cursor for the newest id (no history is replayed).
+
+    Returns the cursor and the server run's epoch, which every later poll sends back so
+    that a restarted server can say so.
+    """
     response = client.get("/poll", name="/poll (start)")
     if response.status_code != 200:
         back_off(response)
-        return None
-    cursor = response.json()["last_id"]
-    recorder.start_after(cursor)
-    return cursor
+        return None, ""
+    answer = response.json()
+    recorder.start_after(answer["last_id"])
+    return answer["last_id"], answer.get("epoch", "")
+
+
+def take_batch(answer: dict, recorder: DeliveryRecorder, received_at: float) -> int:
+    """Record a poll answer's events; return the next cursor.
+
+    An answer that says the server restarted starts the id sequence again at its first
+    event (its ids began at 1 again), so that is not counted as repeats.
+    """
+    events = answer["events"]
+    if answer.get("restarted") and events:
+        recorder.start_after(events[0]["id"] - 1)
+    for event in events:
+        recorder.delivered(event, received_at)
+    return answer["last_id"]
 
 
 def back_off(response) -> None:

@@ -15,7 +15,7 @@ transport, not an artefact.
 
 from __future__ import annotations
 
-from client_measurement import DeliveryRecorder, back_off, learn_cursor, now
+from client_measurement import DeliveryRecorder, back_off, learn_cursor, now, take_batch
 from locust import FastHttpUser, constant, task
 
 TRANSPORT = "long_polling"
@@ -29,14 +29,16 @@ class LongPollingUser(FastHttpUser):
         self.timeout = self.environment.parsed_options.longpoll_timeout
         self.recorder = DeliveryRecorder(self.environment, TRANSPORT)
         self.cursor = None
+        self.epoch = ""
 
     @task
     def longpoll(self) -> None:
         if self.cursor is None:
-            self.cursor = learn_cursor(self.client, self.recorder)
+            self.cursor, self.epoch = learn_cursor(self.client, self.recorder)
             return
         response = self.client.get(
-            f"/longpoll?since={self.cursor}&timeout={self.timeout:g}", name="/longpoll"
+            f"/longpoll?since={self.cursor}&epoch={self.epoch}&timeout={self.timeout:g}",
+            name="/longpoll",
         )
         received_at = now()
         if response.status_code == 204:
@@ -47,7 +49,4 @@ class LongPollingUser(FastHttpUser):
             back_off(response)
             return
         self.recorder.received_bytes(len(response.content))
-        answer = response.json()
-        for event in answer["events"]:
-            self.recorder.delivered(event, received_at)
-        self.cursor = answer["last_id"]
+        self.cursor = take_batch(response.json(), self.recorder, received_at)

@@ -17,7 +17,7 @@ import random
 import time
 
 import gevent
-from client_measurement import DeliveryRecorder, back_off, learn_cursor, now
+from client_measurement import DeliveryRecorder, back_off, learn_cursor, now, take_batch
 from locust import FastHttpUser, task
 
 TRANSPORT = "short_polling"
@@ -30,13 +30,14 @@ class ShortPollingUser(FastHttpUser):
         self.interval = self.environment.parsed_options.poll_interval
         self.recorder = DeliveryRecorder(self.environment, TRANSPORT)
         self.cursor = None
+        self.epoch = ""
         # A random phase, so users' polls are spread over the interval as real clients' are.
         self.next_at = time.monotonic() + random.uniform(0, self.interval)
 
     @task
     def poll(self) -> None:
         if self.cursor is None:
-            self.cursor = learn_cursor(self.client, self.recorder)
+            self.cursor, self.epoch = learn_cursor(self.client, self.recorder)
             return
         delay = self.next_at - time.monotonic()
         if delay > 0:
@@ -44,7 +45,7 @@ class ShortPollingUser(FastHttpUser):
         self.next_at += self.interval
         if self.next_at < time.monotonic():
             self.next_at = time.monotonic() + self.interval  # fell behind: do not burst
-        response = self.client.get(f"/poll?since={self.cursor}", name="/poll")
+        response = self.client.get(f"/poll?since={self.cursor}&epoch={self.epoch}", name="/poll")
         received_at = now()
         if response.status_code != 200:
             if response.status_code == 400:
@@ -53,7 +54,4 @@ class ShortPollingUser(FastHttpUser):
             return
         body = response.content
         self.recorder.received_bytes(len(body))
-        answer = response.json()
-        for event in answer["events"]:
-            self.recorder.delivered(event, received_at)
-        self.cursor = answer["last_id"]
+        self.cursor = take_batch(response.json(), self.recorder, received_at)

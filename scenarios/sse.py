@@ -95,6 +95,10 @@ class SSEUser(User):
             if data:
                 self.recorder.received_bytes(len(data))
                 for message in decoder.decode(chunks.decode(data)):
+                    if message.event == "gap" and '"restarted":true' in message.data:
+                        # A restarted server numbers from 1 again: a new sequence starts.
+                        self.recorder.start_after(json.loads(message.data)["resumed_from"] - 1)
+                        continue
                     if message.event in ("gap", "close"):
                         continue  # server notices; a gap shows up in the ids as lost events
                     event = json.loads(message.data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -51,22 +50,27 @@ def chromium_path() -> str:
 
 
 @contextmanager
-def launched_chromium(enforce_csp: bool = False) -> Iterator[object]:
-    """A fresh headless Chromium (playwright.sync_api.BrowserContext) with an empty profile.
+def launched_chromium() -> Iterator[object]:
+    """A fresh headless Chromium context (playwright.sync_api.BrowserContext).
 
     The page's Content-Security-Policy forbids evaluating strings as code, which Playwright's
-    `wait_for_function` does; tests that inspect the page that way run with the policy
-    bypassed, and one test (`enforce_csp=True`) checks that the page works under it.
+    `wait_for_function` does; tests that inspect the page that way use this context, where
+    the policy is bypassed. `strict_context(context)` opens one that enforces it.
     """
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-            bypass_csp=not enforce_csp,
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
         )
         try:
+            context = browser.new_context(bypass_csp=True)
             yield context
         finally:
-            context.close()
+            browser.close()
+
+
+def strict_context(context):
+    """Another context of the same browser, which enforces the page's security policy."""
+    return context.browser.new_context(bypass_csp=False)

@@ -86,18 +86,25 @@ class LabServer:
 
 
 @contextmanager
-def run_server(*args: str, preexec_fn: Callable[[], None] | None = None) -> Iterator[LabServer]:
+def run_server(
+    *args: str,
+    preexec_fn: Callable[[], None] | None = None,
+    source_dir: str | None = None,
+) -> Iterator[LabServer]:
     """Start `python -m lab serve --port 0 ARGS` and stop it afterwards.
 
-    The server prints its address as its first line, so no port is guessed.
+    The server prints its address as its first line, so no port is guessed. `source_dir`
+    runs the server of another checkout (for before/after benchmarks).
     """
     command = [sys.executable, "-m", "lab", "serve", "--port", "0", *args]
     if "--host" not in args:
         command += ["--host", "127.0.0.1"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if source_dir is not None:
+        env["PYTHONPATH"] = source_dir
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        preexec_fn=preexec_fn,
+        preexec_fn=preexec_fn, cwd=source_dir,
     )
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -317,6 +318,81 @@ def test_the_panels_survive_a_server_restart(chromium):
             assert page.errors == [], page.errors
     finally:
         page.close()
+
+
+def test_the_panels_notice_a_restarted_server_that_is_already_ahead(chromium):
+    # The page's cursors are behind the new server's newest id, so a resume by id alone
+    # would silently skip the new run's first events. The run's epoch tells the page.
+    with run_server("--rate", "20", "--retry-ms", "500") as first:
+        port = urlsplit(first.url).port
+        page = open_page(chromium, first.url + "/")
+        try:
+            page.wait_for_function(
+                """() => ["short", "long", "sse"].every(
+                  (panel) => window.lab.panels[panel].lastId >= 3)""",
+                timeout=WAIT_MS,
+            )
+            # Cut the page off while the server is replaced, so that it cannot reconnect
+            # before the new server has gone past its cursors.
+            page.route("**/*", lambda route: route.abort())
+            cursors = page.evaluate(
+                "() => Object.values(window.lab.panels).map((panel) => panel.lastId)")
+        except BaseException:
+            page.close()
+            raise
+    try:
+        with run_server("--port", str(port), "--rate", "0", "--retry-ms", "500") as second:
+            fresh = [second.publish(f"new run {i}") for i in range(max(cursors) + 10)]
+            page.unroute("**/*")
+            page.wait_for_function(
+                """() => ["short", "long", "sse"].every((panel) =>
+                  Number(document.querySelector(`#panel-${panel}`).dataset.restarts) >= 1)""",
+                timeout=WAIT_MS,
+            )
+            newest = fresh[-1]["id"]
+            page.wait_for_function(
+                """(newest) => ["short", "long", "sse"].every(
+                  (panel) => window.lab.panels[panel].lastId === newest)""",
+                arg=newest, timeout=WAIT_MS,
+            )
+            for panel in PANELS:
+                assert notices(page, panel, "restart"), f"{panel} does not say so"
+                since = page.evaluate(IDS_SINCE_RESTART_JS, panel)
+                # Every event of the new run, from its first: none skipped.
+                assert since == list(range(newest, 0, -1))[: len(since)], (panel, since)
+                assert len(since) == min(newest, 50) or since[-1] == 1, (panel, since)
+            assert_continuous(page)
+            assert page.errors == [], page.errors
+    finally:
+        page.close()
+
+
+def test_the_page_works_under_its_content_security_policy(chromium, lab):
+    from browser import strict_context
+
+    context = strict_context(chromium)
+    try:
+        page = context.new_page()
+        violations: list[str] = []
+        page.on("console", lambda message: violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        page.goto(lab.url + "/?lang=en")
+        deadline = time.monotonic() + WAIT_MS / 1000
+        # Polled from here: under the policy Playwright's in-page waits cannot run.
+        while min(events_received(page).values()) < 5:
+            assert time.monotonic() < deadline, events_received(page)
+            time.sleep(0.2)
+        assert page.get_attribute("#access", "data-state") == "teacher"
+        page.fill("#message", "under the policy")
+        page.press("#message", "Enter")
+        while "Published" not in (page.text_content("#control-result") or ""):
+            assert time.monotonic() < deadline, page.text_content("#control-result")
+            time.sleep(0.2)
+        assert violations == [], violations
+        response = requests.get(lab.url + "/", timeout=10)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    finally:
+        context.close()
 
 
 def test_students_are_read_only_and_the_teachers_link_enables_the_controls(chromium):
