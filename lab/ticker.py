@@ -61,8 +61,9 @@ class Ticker:
         """Validate every change first, then apply them all; raise TickerSettingsError."""
         unknown = sorted(set(changes) - {"rate", "arrivals", "payload_bytes", "paused"})
         if unknown:
+            shown = ", ".join(repr(name[:40]) for name in unknown[:5])
             raise TickerSettingsError(
-                f"unknown setting {', '.join(unknown)}: "
+                f"unknown setting {shown}{' ...' if len(unknown) > 5 else ''}: "
                 "the ticker has rate, arrivals, payload_bytes and paused"
             )
         new = self.settings() | changes

@@ -156,6 +156,19 @@ def test_a_request_head_sent_too_slowly_gets_408_and_is_closed(strict):
     still_serving(strict)
 
 
+def test_a_body_sent_too_slowly_gets_408_and_nothing_is_stored(strict):
+    before = strict.last_id()
+    client = send(strict, b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                  b"application/json\r\nContent-Length: 1000\r\n\r\n{\"data\": \"")
+    try:
+        answer = read_response(client, timeout=5)
+        assert answer.status == 408 and "body did not arrive" in answer.json()["error"]
+        assert closed_by_server(client, timeout=5)
+    finally:
+        client.close()
+    assert strict.last_id() == before
+
+
 def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(strict):
     before = strict.metrics()["connections"]["head_timeouts"]
     client = open_socket(strict)
@@ -386,8 +399,11 @@ def test_a_chunked_body_within_the_limit_is_published(server):
         (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414, "shorter"),
         (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Big: " + b"b" * 60_000 + b"\r\n"
          + b"X-More: " + b"c" * 10_000 + b"\r\n\r\n", 431, "larger than"),
+        (b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+         + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n", 400, "100 headers"),
     ],
-    ids=["two lengths", "length and chunked", "nonsense", "long line", "huge head"],
+    ids=["two lengths", "length and chunked", "nonsense", "long line", "huge head",
+         "150 headers"],
 )
 def test_what_the_http_layer_refuses_is_answered_in_json(server, raw, status, words):
     client = send(server, raw)
