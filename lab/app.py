@@ -8,9 +8,10 @@ from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 
 from lab import access, control, errors, page
-from lab.event_source import EventSource, to_json_bytes
+from lab.event_source import EventSource
 from lab.fanout import Fanout
 from lab.held import HeldRequests
+from lab.json_bytes import to_json_bytes
 from lab.metrics import Metrics
 from lab.settings import Settings
 from lab.state import LabState
@@ -52,7 +53,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
         ),
         held=HeldRequests(limit=settings.max_streams),
         metrics=metrics,
-        fanout=Fanout(source, metrics["sse"], settings.max_batch, settings.max_batch_bytes),
+        fanout=Fanout(source, metrics["sse"], settings.max_batch, settings.max_batch_bytes,
+                      settings.write_timeout),
     )
     errors.init_app(app)
     access.init_app(app)

@@ -57,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo.register(commands)
 
-    from lab import bench
+    from lab import sweep
 
-    bench.register(commands)
+    sweep.register(commands)
     report = commands.add_parser(
         "report",
         help="write a run's report.md and charts",

@@ -8,8 +8,8 @@ from flask import Blueprint, Response, jsonify
 
 from lab.access import changes_state
 from lab.errors import ApiError
-from lab.event_source import NotEncodable
 from lab.json_body import json_body
+from lab.json_bytes import NotEncodable
 from lab.state import lab_state
 from lab.ticker import TickerSettingsError
 

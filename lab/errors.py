@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
-from lab.event_source import to_json_bytes
+from lab.json_bytes import to_json_bytes
 
 
 class ApiError(Exception):

@@ -20,42 +20,11 @@ from typing import Any
 import gevent.event
 
 from lab.epoch import new_epoch, sse_id
+from lab.json_bytes import to_json_bytes
 
 EVENT_OVERHEAD_BYTES = 200
 """What one kept event costs besides its JSON (the object, its id and time), for the
 history's byte bound."""
-
-# JSON allows these three raw inside strings, but some clients split lines on them
-# (JavaScript before ES2019 and naive line readers): written escaped, they are harmless.
-_LINE_LIKE = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\u0085": "\\u0085"}
-
-
-class NotEncodable(ValueError):
-    """A value that cannot be written as strict JSON in UTF-8; the message says why."""
-
-
-def to_json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON, the one encoding the server uses for events and answers.
-
-    Raises NotEncodable for NaN or infinite numbers, lone surrogates, and nesting too deep
-    to encode.
-    """
-    try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except RecursionError:
-        raise NotEncodable("it is nested too deeply to encode") from None
-    except ValueError as error:
-        raise NotEncodable(f"it holds a number JSON cannot carry ({error})") from None
-    for raw, escaped in _LINE_LIKE.items():
-        if raw in text:
-            text = text.replace(raw, escaped)
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        raise NotEncodable(
-            "it holds text that is not valid Unicode (a lone surrogate such as \\ud800), "
-            "which cannot be sent as UTF-8"
-        ) from None
 
 
 class Event:

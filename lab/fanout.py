@@ -20,17 +20,14 @@ import gevent.event
 
 from lab.event_source import Event, EventSource
 from lab.held import Hold
+from lab.http_chunks import encode_chunk
 from lab.metrics import TransportCounters
+from lab.sending import send_all_within
 
 YIELD_EVERY = 200
 """Streams written between yields to the event loop, so that other requests keep moving."""
 
 HANDED_OVER = "handed over"
-
-
-def http_chunk(payload: bytes) -> bytes:
-    """The payload as one HTTP/1.1 chunk, exactly as pywsgi frames what a response yields."""
-    return b"%x\r\n%s\r\n" % (len(payload), payload)
 
 
 class ParkedStream:
@@ -47,14 +44,22 @@ class ParkedStream:
 
 
 class Fanout:
+    """The park: caught-up streams, and the greenlet that writes new events to them.
+
+    A stream's own greenlet calls `wait_parked`, which returns when the stream needs its
+    greenlet again (and has finished any chunk the fan-out started). The fan-out greenlet
+    runs `deliver` for every new batch of events.
+    """
+
     def __init__(
         self, source: EventSource, counters: TransportCounters, max_batch: int,
-        max_batch_bytes: int | None = None,
+        max_batch_bytes: int | None = None, write_timeout: float = 30.0,
     ) -> None:
         self.source = source
         self.counters = counters
         self.max_batch = max_batch
         self.max_batch_bytes = max_batch_bytes
+        self.write_timeout = write_timeout
         self.cursor = source.last_id
         self._parked: dict[ParkedStream, None] = {}
         self._greenlet: gevent.Greenlet | None = None
@@ -71,10 +76,17 @@ class Fanout:
         self._parked.pop(stream, None)
 
     def wait_parked(
-        self, stream: ParkedStream, cursor: int, last_write: float, heartbeat: float | None
-    ) -> None:
+        self, stream: ParkedStream, cursor: int, last_write: float, heartbeat: float | None,
+        client_socket,
+    ) -> tuple[int, float]:
         """Park a caught-up stream and sleep its greenlet until the fan-out hands it back
-        (or its heartbeat is due, or it is dropped, or its client leaves)."""
+        (or its heartbeat is due, or it is dropped, or its client leaves). Return the
+        stream's new cursor and the time of its last write.
+
+        A slow reader comes back with the rest of a chunk the fan-out could not finish; it is
+        sent here, waiting as long as the write timeout allows (then WriteTimedOut: the
+        connection is closed, and the client resumes later).
+        """
         stream.cursor, stream.last_write = cursor, last_write
         self.park(stream)
         try:
@@ -84,6 +96,10 @@ class Fanout:
             stream.hold.wait(None, timeout)
         finally:
             self.unpark(stream)
+        if stream.pending:
+            pending, stream.pending = stream.pending, b""
+            send_all_within(client_socket, pending, self.write_timeout, self.counters)
+        return stream.cursor, stream.last_write
 
     def start(self) -> None:
         if self._greenlet is None:
@@ -112,7 +128,7 @@ class Fanout:
 
     def deliver(self, events: list[Event]) -> None:
         """Write one batch to every parked stream that is exactly at the batch's start."""
-        chunk = http_chunk(b"".join(event.sse_bytes for event in events))
+        chunk = encode_chunk(b"".join(event.sse_bytes for event in events))
         first, last, count = events[0].id, events[-1].id, len(events)
         now = time.monotonic()
         for written, stream in enumerate(list(self._parked)):

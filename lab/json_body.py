@@ -17,7 +17,7 @@ from flask import request
 from gevent.pywsgi import _InvalidClientInput
 
 from lab.errors import ApiError
-from lab.event_source import NotEncodable, to_json_bytes
+from lab.json_bytes import NotEncodable, to_json_bytes
 from lab.state import lab_state
 
 MAX_DEPTH = 64

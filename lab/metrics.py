@@ -11,8 +11,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-TRANSPORT_BY_PATH = {"/poll": "short_polling", "/longpoll": "long_polling", "/sse": "sse"}
-TRANSPORTS = ("short_polling", "long_polling", "sse")
+from lab.names import TRANSPORT_PATHS, TRANSPORTS
+
+TRANSPORT_BY_PATH = {path: transport for transport, path in TRANSPORT_PATHS.items()}
 OTHER = "other"
 
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from lab.settings import ARRIVALS, Settings
+from lab.names import ARRIVALS
+from lab.settings import Settings
 
 _DEFAULTS = {f.name: f.default for f in fields(Settings) if f.name != "token"}
 

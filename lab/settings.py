@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-ARRIVALS = ("fixed", "poisson")
+from lab.names import ARRIVALS
+
 MAX_RATE = 10_000.0
 """Most events per second the ticker may publish."""
 MAX_PAYLOAD_BYTES = 1_000_000
 """Most bytes of padding in one tick."""
 MiB = 1024 * 1024
+LONGPOLL_TIMEOUT_S = 25.0
+"""Seconds a long poll is held when the client names no timeout (clients use it too)."""
 
 
 def _is_number(value: object) -> bool:
@@ -95,7 +98,7 @@ class Settings:
     write_timeout: float = 30.0
     """Seconds a response's writes may stay blocked (a client that does not read) before the
     connection is closed."""
-    longpoll_timeout: float = 25.0
+    longpoll_timeout: float = LONGPOLL_TIMEOUT_S
     """Seconds a long poll is held when the client names no timeout."""
     longpoll_max_timeout: float = 120.0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))

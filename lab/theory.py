@@ -19,11 +19,12 @@ reaching one user (as in lab.measurement).
 from __future__ import annotations
 
 import inspect
-import json
 import math
 from dataclasses import dataclass
 
 from lab.epoch import EPOCH_LENGTH
+from lab.json_bytes import to_json_bytes
+from lab.names import ARRIVALS, TRANSPORTS
 
 __all__ = [
     "ARRIVALS",
@@ -42,8 +43,6 @@ __all__ = [
     "tick_json_bytes",
 ]
 
-TRANSPORTS = ("short_polling", "long_polling", "sse")
-ARRIVALS = ("fixed", "poisson")
 
 EVENT_JSON_BYTES = 95.0
 """Default size of one event's JSON (the "payload"), in bytes.
@@ -106,7 +105,7 @@ def tick_json_bytes(
     """The exact size of a tick's JSON, compact UTF-8, as the server encodes it."""
     event = {"id": event_id, "ts": ts, "type": "tick",
              "data": {"n": event_id, "pad": "x" * pad_bytes}}
-    return len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode())
+    return len(to_json_bytes(event))
 
 
 # --- argument checks -----------------------------------------------------------------------

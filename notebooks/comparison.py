@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -27,7 +28,6 @@
 
 # %%
 import io
-import json
 import os
 import sys
 from pathlib import Path
@@ -38,13 +38,13 @@ from IPython.display import Image, Markdown, display
 RUN = None
 
 # %%
-MARKERS = ("pyproject.toml", "lab/charts.py")
+MARKERS = ("pyproject.toml", "lab/run_folder.py")
 
 
 def find_root() -> Path:
     """The repository root: the nearest folder, from the working directory (Jupyter starts in
     the notebook's folder) or from the installed `lab` package upwards, with pyproject.toml
-    and lab/charts.py."""
+    and lab/run_folder.py."""
     starts = [Path.cwd().resolve()]
     try:
         import lab
@@ -63,8 +63,8 @@ ROOT = find_root()
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from lab import charts, report  # noqa: E402
-from lab.measurement import problems_of  # noqa: E402
+from lab import charts, claims, report  # noqa: E402
+from lab.run_folder import read_run  # noqa: E402
 
 
 def choose_run(run: str | os.PathLike | None) -> Path:
@@ -89,9 +89,8 @@ def choose_run(run: str | os.PathLike | None) -> Path:
 
 
 RUN_DIR = choose_run(RUN)
-run = charts.read_run(RUN_DIR)
-manifest_path = RUN_DIR / "manifest.json"
-manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+run = read_run(RUN_DIR)
+manifest = run.manifest
 
 try:
     shown = RUN_DIR.resolve().relative_to(ROOT)
@@ -133,7 +132,7 @@ if manifest:
 
 # %%
 display(Markdown(report.summary_table(run.rows)))
-flagged = {row["cell"]: problems_of(row) for row in run.rows if problems_of(row)}
+flagged = {row.cell: row.verdict.problems() for row in run.rows if not row.verdict.ok}
 if flagged:
     print("PROBLEMS: these cells cannot be taken at face value:")
     for cell, problems in flagged.items():
@@ -205,13 +204,13 @@ show("07_latency_over_time")
 # ## Claims checked
 #
 # The lab's source notes make six claims about these transports. Here they are checked
-# against this run by `lab.report`, the same functions that write the report's "Claims
+# against this run by `lab.claims`, the same functions that write the report's "Claims
 # checked" section. A verdict is `holds`, `does not hold`, `depends on …` (true at some user
 # counts, not at others) or `not measured in this run`. Read the numbers, not just the
 # verdict: do you agree with the thresholds?
 
 # %%
-for verdict in report.check_claims(run.rows):
+for verdict in claims.check_claims(run.rows):
     display(Markdown(f"**{verdict.number}. “{verdict.claim}”** — verdict: "
                      f"**{verdict.verdict}**\n\n{verdict.explanation}"))
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +12,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from lab.lab_process import LabProcess, ServerDidNotStart
 from lab.sse import ServerSentEvent, SSEDecoder
 
 START_TIMEOUT = 15.0
@@ -96,38 +93,18 @@ def run_server(
     The server prints its address as its first line, so no port is guessed. `source_dir`
     runs the server of another checkout (for before/after benchmarks).
     """
-    command = [sys.executable, "-m", "lab", "serve", "--port", "0", *args]
+    args = ("--port", "0", *args) if "--port" not in args else args
     if "--host" not in args:
-        command += ["--host", "127.0.0.1"]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if source_dir is not None:
-        env["PYTHONPATH"] = source_dir
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        preexec_fn=preexec_fn, cwd=source_dir,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    output: list[str] = []
-
-    def pump() -> None:
-        for line in process.stdout:
-            output.append(line)
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    url = None
-    deadline = time.monotonic() + START_TIMEOUT
+        args = (*args, "--host", "127.0.0.1")
     try:
-        while url is None:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"the server did not start: {''.join(output)}") from None
-            if line.startswith("listening on "):
-                url = line.removeprefix("listening on ").strip().rstrip("/")
-        yield LabServer(url=url, process=process, output=output)
+        lab = LabProcess(args, preexec_fn=preexec_fn, cwd=source_dir, pythonpath=source_dir,
+                         timeout=START_TIMEOUT)
+    except ServerDidNotStart as error:
+        raise AssertionError(f"the server did not start: {error}") from None
+    try:
+        yield LabServer(url=lab.url, process=lab.process, output=lab.output)
     finally:
-        stop_process(process)
+        lab.stop()
 
 
 def stop_process(process: subprocess.Popen) -> None:

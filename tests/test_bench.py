@@ -31,7 +31,7 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
     assert set(rows) == {"short_polling", "long_polling", "sse"}
     for transport, row in rows.items():
         assert int(row["events_received"]) > 0, transport
-        assert row["events_lost"] == "0" and row["events_duplicated"] == "0", row
+        assert row["events_lost"] == "0" and row["events_repeated"] == "0", row
         assert row["errors"] == "0", row
         assert float(row["bytes_per_event"]) > float(row["payload_bytes_per_event"]) > 0
         assert row["theory_requests_per_s"] != ""

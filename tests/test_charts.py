@@ -8,7 +8,6 @@ users lost 35 events; Locust stats histories for the three 100-user cells.
 from __future__ import annotations
 
 import csv
-import logging
 import shutil
 from pathlib import Path
 
@@ -20,18 +19,12 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from lab import charts
-from lab.charts import (
-    CHARTS,
-    CLIENT_BOUND_LABEL,
-    LOST_LABEL,
-    TRANSPORT_COLORS,
-    TRANSPORT_LABELS,
-    Run,
-    draw_all,
-    main_rows,
-    main_settings,
-    read_run,
-)
+from lab.charts import CHARTS, draw_all
+from lab.charts.costs import figure_server_cpu_per_event
+from lab.charts.latency import figure_latency_over_time, figure_latency_vs_users
+from lab.charts.style import CLIENT_BOUND_LABEL, LOST_COLOR, LOST_LABEL, TRANSPORT_COLORS
+from lab.names import TRANSPORT_LABELS
+from lab.run_folder import Run, read_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_small"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -50,9 +43,9 @@ def figures(run):
 
 
 @pytest.fixture(scope="module")
-def drawn(tmp_path_factory):
+def drawn(tmp_path_factory, run):
     out = tmp_path_factory.mktemp("charts")
-    return out, draw_all(FIXTURE, out_dir=out)
+    return out, draw_all(run, out_dir=out)
 
 
 @pytest.fixture
@@ -90,80 +83,30 @@ def copy_fixture(tmp_path: Path, leave_out: str = "") -> Path:
     return target
 
 
-# --- reading --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param("", None, id="empty"),
-        pytest.param("N/A", None, id="locust N/A"),
-        pytest.param("nan", None, id="nan"),
-        pytest.param("True", True, id="True"),
-        pytest.param("False", False, id="False"),
-        pytest.param("100", 100, id="int"),
-        pytest.param("0.5", 0.5, id="float"),
-        pytest.param("40.000000", 40.0, id="locust rate"),
-        pytest.param("poisson", "poisson", id="text"),
-    ],
-)
-def test_csv_values_are_converted(text, expected):
-    value = charts._value(text)
-    assert value == expected and type(value) is type(expected)
-
-
-def test_read_run(run):
-    assert len(run.rows) == 8
-    sse = run.row("sse-u100-r2")
-    assert sse["users"] == 100 and sse["interval_s"] is None and sse["empty_share"] is None
-    assert run.row("short_polling-u100-r2-i0.5")["client_bound"] is True
-    assert run.row("long_polling-u100-r2")["events_lost"] == 35
-    assert len(run.events["sse-u100-r2"]) == 40
-    assert run.events["sse-u100-r2"] == sorted(run.events["sse-u100-r2"])
-    assert set(run.history) == {"short_polling-u100-r2-i1", "long_polling-u100-r2",
-                                "sse-u100-r2"}
-    first = run.history["sse-u100-r2"][0]
-    assert first["Timestamp"] == 1795375200 and first["50%"] is None
-
-
-def test_read_run_needs_a_summary(tmp_path):
-    with pytest.raises(FileNotFoundError, match="summary.csv"):
-        read_run(tmp_path)
-
-
-def test_main_settings_take_the_interval_measured_at_most_user_counts(run):
-    assert main_settings(run) == {"rate": 2.0, "arrivals": "poisson", "payload_pad_bytes": 16,
-                                  "interval_s": 1.0, "timeout_s": 25.0}
-    polls = main_rows(run, "short_polling")
-    assert [(r["users"], r["interval_s"]) for r in polls] == [(10, 1.0), (100, 1.0)]
-    assert [r["users"] for r in main_rows(run, "sse")] == [10, 100]
-
-
-def test_an_interval_sweep_at_one_user_count_keeps_the_middle_interval(run):
-    sweep = Run(FIXTURE, [r for r in run.rows if r["users"] == 100], {}, {})
-    assert main_settings(sweep)["interval_s"] == 1.0
-
-
 # --- drawing everything ---------------------------------------------------------------------
 
 def test_draw_all_draws_every_chart(drawn):
-    out, written = drawn
+    out, result = drawn
     names = [chart.name for chart in CHARTS]
-    assert written == [out / f"{name}.png" for name in names]
-    for path in written:
+    assert result.drawn == [out / f"{name}.png" for name in names]
+    assert result.skipped == {}
+    for path in result.drawn:
         assert path.stat().st_size > 20_000, path
         assert path.read_bytes().startswith(PNG_SIGNATURE)
 
 
-def test_chart_functions_save_where_they_are_told_also_as_svg(run, tmp_path):
-    path = charts.chart_bytes_per_event(run, tmp_path, formats=("png", "svg"))
+def test_charts_are_saved_where_they_are_told_also_as_svg(figures, tmp_path):
+    png, _svg = charts.save(figures["04_bytes_per_event"], tmp_path, "04_bytes_per_event",
+                            formats=("png", "svg"))
+    path = png
     assert path == tmp_path / "04_bytes_per_event.png"
     assert path.read_bytes().startswith(PNG_SIGNATURE)
     svg = (tmp_path / "04_bytes_per_event.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
 
 
-def test_draw_all_writes_into_the_run_folder_by_default(saved):
-    written = draw_all(FIXTURE, formats=("png", "svg"))
+def test_draw_all_writes_into_the_run_folder_by_default(saved, run):
+    written = draw_all(run, formats=("png", "svg")).drawn
     assert len(written) == 2 * len(CHARTS)
     assert saved == [(FIXTURE / "charts", chart.name) for chart in CHARTS]
 
@@ -176,21 +119,19 @@ def test_draw_all_writes_into_the_run_folder_by_default(saved):
         pytest.param("events.csv", "02_latency_cdf", "no events.csv", id="no events.csv"),
     ],
 )
-def test_missing_data_skips_a_chart_with_a_message(tmp_path, caplog, saved, leave_out,
-                                                   skipped, reason):
+def test_missing_data_skips_a_chart_and_says_why(tmp_path, saved, leave_out, skipped, reason):
     folder = copy_fixture(tmp_path, leave_out)
-    with caplog.at_level(logging.WARNING, logger="lab.charts"):
-        written = draw_all(folder, out_dir=tmp_path / "out")
-    assert sorted(p.stem for p in written) == sorted(c.name for c in CHARTS if c.name != skipped)
-    messages = [r.getMessage() for r in caplog.records]
-    assert len(messages) == 1
-    assert skipped in messages[0] and reason in messages[0]
+    result = draw_all(read_run(folder), out_dir=tmp_path / "out")
+    assert sorted(p.stem for p in result.drawn) == sorted(
+        c.name for c in CHARTS if c.name != skipped)
+    assert list(result.skipped) == [skipped]
+    assert reason in result.skipped[skipped]
 
 
 def test_a_transport_without_stats_history_leaves_its_panel_out(run):
     partial = Run(run.path, run.rows, run.events,
                   {k: v for k, v in run.history.items() if not k.startswith("sse")})
-    fig = charts.figure_latency_over_time(partial)
+    fig = figure_latency_over_time(partial)
     headings = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert [h.split(",")[0] for h in headings] == ["Short polling", "Long polling"]
     assert "(SSE)" not in title(fig)
@@ -202,33 +143,33 @@ def test_a_transport_without_stats_history_leaves_its_panel_out(run):
     ("chart", "in_title", "in_subtitle"),
     [
         pytest.param("01_latency_vs_users",
-                     ["At 100 users SSE delivers in 1.9 ms",
+                     ["At 100 users SSE delivers in 1.90 ms",
                       "short polling waits about half its 1 s interval (502 ms)"],
-                     ["short polling 991 ms", "long polling 25 ms", "SSE 12 ms"],
+                     ["short polling 991 ms", "long polling 24.6 ms", "SSE 11.8 ms"],
                      id="1 latency"),
-        # events.csv at 100 users: 99th percentiles 9.0 ms (SSE) and 989 ms (short polling)
+        # events.csv at 100 users: 99th percentiles 9.03 ms (SSE) and 989 ms (short polling)
         pytest.param("02_latency_cdf",
-                     ["At 100 users 99% of SSE events arrive within 9.0 ms",
+                     ["At 100 users 99% of SSE events arrive within 9.03 ms",
                       "short polling needs 989 ms"],
-                     ["short polling 532 ms", "long polling 4.5 ms", "SSE 2.0 ms"],
+                     ["short polling 532 ms", "long polling 4.54 ms", "SSE 1.98 ms"],
                      id="2 distribution"),
         pytest.param("03_requests_vs_users",
                      ["At 100 users long polling makes 201 requests/s",
-                      "short polling 100 and SSE 1.7"],
+                      "short polling 100 and SSE 1.67"],
                      ["long polling 1.01 per event", "100 ÷ 1 s"],
                      id="3 requests"),
         pytest.param("04_bytes_per_event",
                      ["SSE puts 132 bytes on the wire per event",
-                      "long polling 362 (74% of it overhead)"],
+                      "long polling 362 (73.8% of it overhead)"],
                      ["at 100 users", "JSON is 95 B"],
                      id="4 bytes"),
         pytest.param("05_server_cpu_per_event",
-                     ["At 100 users the server spends 15 µs per event on SSE",
+                     ["At 100 users the server spends 15.0 µs per event on SSE",
                       "176 µs on long polling (12×)"],
                      ["CPU time"],
                      id="5 cpu"),
         pytest.param("06_empty_polls",
-                     ["the fewer empty polls: 37% at 1 event, 1.8% at 4 events"],
+                     ["the fewer empty polls: 37.2% at 1 event, 1.83% at 4 events"],
                      ["2 events/s", "every 0.5 s, 1 s and 2 s"],
                      id="6 empty polls"),
         pytest.param("07_latency_over_time",
@@ -260,10 +201,10 @@ def test_titles_follow_the_data(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     changed = read_run(folder)
-    assert "At 100 users SSE delivers in 2.7 ms" in title(
-        charts.figure_latency_vs_users(changed))
-    assert "44 µs per event on SSE" in title(charts.figure_server_cpu_per_event(changed))
-    assert "(4×)" in title(charts.figure_server_cpu_per_event(changed))
+    assert "At 100 users SSE delivers in 2.70 ms" in title(
+        figure_latency_vs_users(changed))
+    assert "44.0 µs per event on SSE" in title(figure_server_cpu_per_event(changed))
+    assert "(4×)" in title(figure_server_cpu_per_event(changed))
 
 
 # --- flagged cells are drawn differently, never hidden --------------------------------------
@@ -282,7 +223,7 @@ def test_lost_events_are_hollow_markers_with_a_red_cross_and_a_label(figures):
         assert to_rgba(line.get_markeredgecolor()) == to_rgba(TRANSPORT_COLORS["long_polling"])
     crosses = lines_with_gid(fig, "lost-mark:long_polling-u100-r2")
     assert len(crosses) == 2
-    assert all(c.get_marker() == "x" and c.get_color() == charts.LOST_COLOR for c in crosses)
+    assert all(c.get_marker() == "x" and c.get_color() == LOST_COLOR for c in crosses)
     clean = lines_with_gid(fig, "clean:long_polling")[0]
     assert to_rgba(clean.get_markerfacecolor()) == to_rgba(TRANSPORT_COLORS["long_polling"])
     assert LOST_LABEL in legend_texts(fig)

@@ -102,10 +102,10 @@ def wait_for_events(page, more_than: int | dict[str, int], extra: int = 0) -> No
 
 
 def assert_continuous(page) -> None:
-    """No panel missed or repeated an id."""
+    """No panel lost or repeated an id."""
     for panel in PANELS:
         shown = counters(page, panel)
-        assert shown["missed"] == 0, (panel, shown)
+        assert shown["lost"] == 0, (panel, shown)
         assert shown["repeated"] == 0, (panel, shown)
 
 
@@ -228,7 +228,7 @@ def test_the_language_switches_to_korean_and_back(page):
     page.wait_for_function("document.documentElement.lang === 'ko'", timeout=WAIT_MS)
     assert page.text_content("#h-short span") == "숏 폴링"
     assert page.text_content("#h-long span") == "롱 폴링"
-    assert page.text_content('#panel-sse dt[data-i18n="c.missed"]') == "빠진 id"
+    assert page.text_content('#panel-sse dt[data-i18n="c.lost"]') == "빠진 id"
     assert page.text_content("#drop") == "모든 연결 끊기"
     # Text the script wrote (the status line) is translated too.
     page.wait_for_function(
@@ -476,9 +476,14 @@ def test_lab_demo_runs_the_server_with_classroom_defaults():
             f"Classroom page: {url} (only this machine can reach it)"
         )
         page = requests.get(url, timeout=START_TIMEOUT)
-        assert 'src="static/demo.js"' in page.text
-        for name in ("demo.js", "demo.css", "chart.js", "i18n.js"):
-            assert requests.get(f"{url}static/{name}", timeout=10).status_code == 200, name
+        assert '<script type="module" src="static/js/main.js">' in page.text
+        for name in ("js/main.js", "demo.css", "js/latency_chart.js", "js/i18n.js"):
+            response = requests.get(f"{url}static/{name}", timeout=10)
+            assert response.status_code == 200, name
+            if name.endswith(".js"):
+                # A module script with any other type is refused by the browser.
+                assert response.headers["Content-Type"].split(";")[0] in (
+                    "text/javascript", "application/javascript"), name
         source = requests.get(f"{url}source", timeout=10).json()
         assert source["rate"] == 1.0 and not source["paused"]
         with requests.get(f"{url}sse", stream=True, timeout=10) as stream:

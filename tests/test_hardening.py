@@ -491,7 +491,7 @@ def test_the_changing_endpoints_accept_their_own_origin(server):
 
 
 def test_the_page_may_not_be_framed(server):
-    for path in ("/", "/static/demo.js"):
+    for path in ("/", "/static/js/main.js"):
         response = server.get(path)
         assert response.headers["X-Frame-Options"] == "DENY"
         policy = response.headers["Content-Security-Policy"]

@@ -14,7 +14,6 @@ from lab.measurement import (
     counter_delta,
     latency_ms,
     percentile,
-    problems_of,
     summarize_cell,
 )
 
@@ -47,7 +46,7 @@ def test_latency_summary():
 
 
 @pytest.mark.parametrize(
-    ("after", "ids", "lost", "duplicated"),
+    ("after", "ids", "lost", "repeated"),
     [
         (None, [7, 8, 9], 0, 0),
         (6, [7, 8, 9], 0, 0),
@@ -60,11 +59,11 @@ def test_latency_summary():
     ids=["live_contiguous", "cursor_contiguous", "first_missed", "gap_of_two",
          "repeat", "reordered", "nothing"],
 )
-def test_sequence_check_counts_gaps_and_repeats(after, ids, lost, duplicated):
+def test_sequence_check_counts_gaps_and_repeats(after, ids, lost, repeated):
     check = SequenceCheck(after)
     for event_id in ids:
         check.see(event_id)
-    assert (check.lost, check.duplicated, check.received) == (lost, duplicated, len(ids))
+    assert (check.lost, check.repeated, check.received) == (lost, repeated, len(ids))
 
 
 def test_sequence_check_reports_each_step():
@@ -104,17 +103,17 @@ def test_summary_row_has_every_column_and_the_derived_figures():
               "empty_responses": 50, "responses": {"200": 98, "503": 2}, "cpu_s": 0.5,
               "published": 10}
     cell = Cell("short_polling", users=10, rate=1.0, interval_s=1.0)
-    row = summarize_cell(cell, 10.0, [100.0] * 100, [95] * 100, lost=0, duplicated=0,
+    row = summarize_cell(cell, 10.0, [100.0] * 100, [95] * 100, lost=0, repeated=0,
                          server=server, client_cpu_percent=95.0, client_errors=1)
-    assert tuple(row) == SUMMARY_COLUMNS
-    assert row["cell"] == "short_polling-u10-r1-i1"
-    assert row["events_expected"] == 100 and row["events_received"] == 100
-    assert row["requests_per_s"] == 10.0 and row["requests_per_event"] == 1.0
-    assert row["empty_share"] == 0.5
-    assert row["bytes_per_event"] == 400.0 and row["overhead_bytes_per_event"] == 305.0
-    assert row["server_cpu_us_per_event"] == pytest.approx(5000.0)
-    assert row["errors"] == 3 and row["client_bound"] is True
-    found = problems_of(row)
+    assert SUMMARY_COLUMNS[:3] == ("cell", "transport", "users")
+    assert row.cell == "short_polling-u10-r1-i1"
+    assert row.events_expected == 100 and row.events_received == 100
+    assert row.requests_per_s == 10.0 and row.requests_per_event == 1.0
+    assert row.empty_share == 0.5
+    assert row.bytes_per_event == 400.0 and row.overhead_bytes_per_event == 305.0
+    assert row.server_cpu_us_per_event == pytest.approx(5000.0)
+    assert row.errors == 3 and row.client_bound is True
+    found = row.verdict.problems()
     assert any("3 errors" in p for p in found) and any("95% of a core" in p for p in found)
 
 
@@ -123,6 +122,6 @@ def test_sse_rows_have_no_empty_share():
               "empty_responses": 0, "responses": {}, "cpu_s": 0.01, "published": 1}
     row = summarize_cell(Cell("sse", 10, 1.0), 1.0, [1.0] * 10, [95] * 10, 0, 0, server,
                          10.0, 0)
-    assert row["empty_share"] is None and row["empty_responses"] is None
-    assert row["overhead_bytes_per_event"] == 35.0
-    assert problems_of(row) == []
+    assert row.empty_share is None and row.empty_responses is None
+    assert row.overhead_bytes_per_event == 35.0
+    assert row.verdict.problems() == [] and row.verdict.ok

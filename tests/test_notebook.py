@@ -105,7 +105,8 @@ def test_the_notebook_runs_headless_against_a_run(executed):
 
 
 def test_the_notebook_shows_the_charts_and_the_verdicts(executed):
-    from lab import charts, report
+    from lab import charts, claims
+    from lab.run_folder import read_run
 
     run_dir, notebook = executed
     images = [o for c in notebook.cells for o in c.get("outputs", [])
@@ -113,6 +114,6 @@ def test_the_notebook_shows_the_charts_and_the_verdicts(executed):
     not_drawn = _texts(notebook).count("is not drawn for this run")
     assert images and len(images) + not_drawn == len(charts.CHARTS)
     text = _texts(notebook)
-    for verdict in report.check_claims(report.read_rows(run_dir)):
+    for verdict in claims.check_claims(read_run(run_dir).rows):
         assert f"verdict: **{verdict.verdict}**" in text
         assert verdict.claim in text

@@ -77,7 +77,7 @@ def test_resume_older_than_history_sends_a_gap_notice_first():
         with SSEClient(small.url + "/sse", headers={"Last-Event-ID": "1"}) as stream:
             gap = stream.next_event()
             assert gap.event == "gap"
-            assert payload(gap) == {"after": 1, "resumed_from": 4, "missed": 2}
+            assert payload(gap) == {"after": 1, "resumed_from": 4, "lost": 2}
             assert gap.id == ""  # a notice carries no id, so it never moves a cursor
             assert [event_number(e.id) for e in stream.events(3)] == [4, 5, 6]
 

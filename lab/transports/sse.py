@@ -9,10 +9,9 @@ from flask import Blueprint, Response, request
 
 from lab.cursors import Resume, parse_positive_int, parse_resume
 from lab.errors import too_many_held
-from lab.event_source import to_json_bytes
 from lab.fanout import ParkedStream
 from lab.held import CLIENT_SOCKET_KEY, SHUTTING_DOWN, Hold, TooManyHeld
-from lab.sending import send_all_within
+from lab.json_bytes import to_json_bytes
 from lab.sse import ServerSentEvent, encode_comment, encode_retry
 from lab.state import LabState, lab_state
 
@@ -135,7 +134,7 @@ def frames(
             yield notice("gap", restarted=True, epoch=source.epoch, resumed_from=first)
         elif gap:
             first = events[0].id if events else source.first_id
-            yield notice("gap", after=cursor, resumed_from=first, missed=first - cursor - 1)
+            yield notice("gap", after=cursor, resumed_from=first, lost=first - cursor - 1)
         if events:
             if limit is not None:
                 events = events[: limit - sent]
@@ -153,22 +152,9 @@ def frames(
                 yield HEARTBEAT
                 last_write = time.monotonic()
             continue
-        cursor, last_write = park_until_needed(state, stream, cursor, last_write, heartbeat,
-                                               client_socket)
+        cursor, last_write = state.fanout.wait_parked(
+            stream, cursor, last_write, heartbeat, client_socket
+        )
         if heartbeat and time.monotonic() - last_write >= heartbeat:
             yield HEARTBEAT
             last_write = time.monotonic()
-
-
-def park_until_needed(state: LabState, stream: ParkedStream, cursor: int, last_write: float,
-                      heartbeat: float | None, client_socket) -> tuple[int, float]:
-    """Let the fan-out write events to this stream until it hands it back; return the new
-    cursor and the time of the last write."""
-    state.fanout.wait_parked(stream, cursor, last_write, heartbeat)
-    if stream.pending:
-        # A slow reader: finish the chunk the fan-out started, waiting as long as the write
-        # timeout allows (then the connection is closed and the client resumes later).
-        pending, stream.pending = stream.pending, b""
-        send_all_within(client_socket, pending, state.settings.write_timeout,
-                        state.metrics[TRANSPORT])
-    return stream.cursor, stream.last_write

@@ -6,14 +6,13 @@
  * same whether one event or ten thousand arrive per second. All charts share one vertical
  * scale so the three transports compare at a glance.
  */
-"use strict";
 
 const CHART_WINDOW_S = 60;
 const CHART_BUCKET_S = 0.5;
 const CHART_BUCKETS = Math.round(CHART_WINDOW_S / CHART_BUCKET_S);
 const CHART_POINTS = 1500;
 
-class LatencyChart {
+export class LatencyChart {
   constructor(canvas, colour) {
     this.canvas = canvas;
     this.colour = colour;
@@ -175,7 +174,7 @@ class LatencyChart {
 
 /* A round upper bound for the shared scale (1, 1.5, 2, 3, 5 or 7.5 times a power of ten,
  * at least 10 ms), so the dots use most of the height. */
-function niceScale(maxMs) {
+export function niceScale(maxMs) {
   const target = Math.max(10, maxMs * 1.05);
   const power = 10 ** Math.floor(Math.log10(target));
   for (const step of [1, 1.5, 2, 3, 5, 7.5, 10]) {

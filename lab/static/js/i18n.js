@@ -3,7 +3,6 @@
  * Static text carries data-i18n="key" (or data-i18n-placeholder); text written by the
  * script is kept as a key plus parameters so that switching the language rewrites it too.
  */
-"use strict";
 
 const MESSAGES = {
   en: {
@@ -63,7 +62,7 @@ const MESSAGES = {
 
     "explain.short": "Every interval the page asks /poll “anything after id N?”. Most answers are empty, and a new event waits on the server until the next question, so the latency is about half the interval on average.",
     "explain.long": "The page asks /longpoll and the server holds the request open until an event exists (or 20 s pass: an empty 204); then the page asks again at once. Low latency, but each answer costs a whole request and response.",
-    "explain.sse": "One request, and a response that never ends: the server writes each event into the open stream. If the connection drops, the browser reconnects by itself and sends Last-Event-ID, so nothing is missed.",
+    "explain.sse": "One request, and a response that never ends: the server writes each event into the open stream. If the connection drops, the browser reconnects by itself and sends Last-Event-ID, so nothing is lost.",
 
     "c.requests": "Requests",
     "c.connections": "Connections",
@@ -74,7 +73,7 @@ const MESSAGES = {
     "c.bodyBytes": "Body bytes",
     "c.frameBytes": "Frame bytes (rebuilt)",
     "c.events": "Events",
-    "c.missed": "Missed ids",
+    "c.lost": "Lost ids",
     "c.repeated": "Repeated ids",
     "c.latencyLast": "Latency, last",
     "c.latencyAvg": "Latency, 60 s avg",
@@ -86,7 +85,7 @@ const MESSAGES = {
     "status.liveSse": "live: one stream open",
     "status.reconnecting": "reconnecting…",
     "status.dropped": "dropped by the server: reconnecting…",
-    "status.resumed": "resumed from id {id}: nothing missed",
+    "status.resumed": "resumed from id {id}: nothing lost",
     "status.restarted": "the server restarted: live again from id {id}",
     "status.restarting": "the server restarted: starting again live…",
     "status.unreachable": "server unreachable: retrying in {seconds} s",
@@ -99,7 +98,7 @@ const MESSAGES = {
     "row.restartedSse": "the server restarted after id {id} (its ids began again); the stream went on from the new run's first event by itself",
     "row.restartedPoll": "the server restarted (new run {epoch}, ids begin again); continuing from its first event",
     "row.gap": "server notice: its history no longer had ids {from}–{to} ({n} events lost)",
-    "row.missed": "ids {from}–{to} never arrived",
+    "row.lost": "ids {from}–{to} never arrived",
     "row.repeated": "id {id} arrived again",
     "row.otherType": "ids {from}–{to} have type “{type}”, which this stream had not listened for; listening now",
     "row.dropNothing": "“drop”: nothing to drop here, no request is held open between polls",
@@ -193,7 +192,7 @@ const MESSAGES = {
     "c.bodyBytes": "본문 바이트",
     "c.frameBytes": "프레임 바이트(재구성)",
     "c.events": "받은 이벤트",
-    "c.missed": "빠진 id",
+    "c.lost": "빠진 id",
     "c.repeated": "중복된 id",
     "c.latencyLast": "지연, 최근",
     "c.latencyAvg": "지연, 60초 평균",
@@ -218,7 +217,7 @@ const MESSAGES = {
     "row.restartedSse": "id {id} 이후 서버가 재시작됨 (id가 1부터 다시 시작). 스트림이 새 실행의 첫 이벤트부터 스스로 이어졌습니다",
     "row.restartedPoll": "서버 재시작 (새 실행 {epoch}, id가 1부터 다시 시작): 첫 이벤트부터 이어서 받습니다",
     "row.gap": "서버 알림: 기록에 id {from}–{to}가 더 이상 없음 (이벤트 {n}개 유실)",
-    "row.missed": "id {from}–{to}가 도착하지 않음",
+    "row.lost": "id {from}–{to}가 도착하지 않음",
     "row.repeated": "id {id}가 또 도착함",
     "row.otherType": "id {from}–{to}는 “{type}” 유형이라 이 스트림이 듣고 있지 않았습니다. 지금부터 듣습니다",
     "row.dropNothing": "“연결 끊기”: 여기는 끊을 것이 없음 (요청 사이에 열어 둔 연결이 없음)",
@@ -245,80 +244,78 @@ const MESSAGES = {
   },
 };
 
-const I18N = (() => {
-  const listeners = [];
-  let lang = "en";
+const listeners = [];
+let lang = "en";
 
-  function t(key, params) {
-    const table = MESSAGES[lang] || MESSAGES.en;
-    let text = table[key];
-    if (text === undefined) text = MESSAGES.en[key];
-    if (text === undefined) return key;
-    if (params) {
-      text = text.replace(/\{(\w+)\}/g, (whole, name) =>
-        params[name] === undefined ? whole : String(params[name]));
-    }
-    return text;
+function t(key, params) {
+  const table = MESSAGES[lang] || MESSAGES.en;
+  let text = table[key];
+  if (text === undefined) text = MESSAGES.en[key];
+  if (text === undefined) return key;
+  if (params) {
+    text = text.replace(/\{(\w+)\}/g, (whole, name) =>
+      params[name] === undefined ? whole : String(params[name]));
   }
+  return text;
+}
 
-  /* Write a translatable text into an element and remember it for language switches. */
-  function put(element, key, params) {
-    element.dataset.i18n = key;
-    if (params) element.dataset.i18nParams = JSON.stringify(params);
-    else delete element.dataset.i18nParams;
-    element.textContent = t(key, params);
+/* Write a translatable text into an element and remember it for language switches. */
+function put(element, key, params) {
+  element.dataset.i18n = key;
+  if (params) element.dataset.i18nParams = JSON.stringify(params);
+  else delete element.dataset.i18nParams;
+  element.textContent = t(key, params);
+}
+
+function apply(root) {
+  for (const element of (root || document).querySelectorAll("[data-i18n]")) {
+    const params = element.dataset.i18nParams ? JSON.parse(element.dataset.i18nParams) : null;
+    element.textContent = t(element.dataset.i18n, params);
   }
-
-  function apply(root) {
-    for (const element of (root || document).querySelectorAll("[data-i18n]")) {
-      const params = element.dataset.i18nParams ? JSON.parse(element.dataset.i18nParams) : null;
-      element.textContent = t(element.dataset.i18n, params);
-    }
-    for (const element of (root || document).querySelectorAll("[data-i18n-placeholder]")) {
-      element.placeholder = t(element.dataset.i18nPlaceholder);
-    }
-    for (const element of (root || document).querySelectorAll("[data-i18n-title]")) {
-      element.title = t(element.dataset.i18nTitle);
-    }
+  for (const element of (root || document).querySelectorAll("[data-i18n-placeholder]")) {
+    element.placeholder = t(element.dataset.i18nPlaceholder);
   }
-
-  function setLanguage(next) {
-    lang = MESSAGES[next] ? next : "en";
-    document.documentElement.lang = lang;
-    document.title = t("title");
-    for (const button of document.querySelectorAll("[data-lang]")) {
-      button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
-    }
-    try {
-      localStorage.setItem("lab-lang", lang);
-    } catch (error) {
-      /* private mode: the choice lasts until the page reloads */
-    }
-    apply();
-    for (const listener of listeners) listener(lang);
+  for (const element of (root || document).querySelectorAll("[data-i18n-title]")) {
+    element.title = t(element.dataset.i18nTitle);
   }
+}
 
-  function initialLanguage() {
-    const asked = new URLSearchParams(location.search).get("lang");
-    if (asked && MESSAGES[asked]) return asked;
-    try {
-      const saved = localStorage.getItem("lab-lang");
-      if (saved && MESSAGES[saved]) return saved;
-    } catch (error) {
-      /* no storage */
-    }
-    return (navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en";
+function setLanguage(next) {
+  lang = MESSAGES[next] ? next : "en";
+  document.documentElement.lang = lang;
+  document.title = t("title");
+  for (const button of document.querySelectorAll("[data-lang]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
   }
+  try {
+    localStorage.setItem("lab-lang", lang);
+  } catch (error) {
+    /* private mode: the choice lasts until the page reloads */
+  }
+  apply();
+  for (const listener of listeners) listener(lang);
+}
 
-  return {
-    t,
-    put,
-    apply,
-    setLanguage,
-    initialLanguage,
-    onChange: (listener) => listeners.push(listener),
-    get lang() {
-      return lang;
-    },
-  };
-})();
+function initialLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (asked && MESSAGES[asked]) return asked;
+  try {
+    const saved = localStorage.getItem("lab-lang");
+    if (saved && MESSAGES[saved]) return saved;
+  } catch (error) {
+    /* no storage */
+  }
+  return (navigator.language || "").toLowerCase().startsWith("ko") ? "ko" : "en";
+}
+
+export const I18N = {
+  t,
+  put,
+  apply,
+  setLanguage,
+  initialLanguage,
+  onChange: (listener) => listeners.push(listener),
+  get lang() {
+    return lang;
+  },
+};

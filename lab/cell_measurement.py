@@ -1,0 +1,124 @@
+"""One cell's figures, from the files its run left: the clients' raw delivery logs, Locust's
+failures, and the server's /metrics at the two ends of the window.
+
+The sweep (lab.sweep) runs the processes and calls `measure_cell` with what they wrote, so
+this part can be tested on fixture files without running anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lab import theory
+from lab.measurement import Cell, CellSummary, SequenceCheck, counter_delta, summarize_cell
+from lab.names import is_sequence_entry
+
+EVENTS_CSV_MAX_ROWS_PER_CELL = 10_000
+"""Most deliveries a cell contributes to events.csv; above it every n-th is kept."""
+
+
+@dataclass
+class Deliveries:
+    """What the clients logged: inside the window, latencies and sizes; over the whole
+    run, lost and repeated ids (a gap that opens before the window still counts)."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    payload_bytes: list[int] = field(default_factory=list)
+    event_ids: list[int] = field(default_factory=list)
+    lost: int = 0
+    repeated: int = 0
+
+
+def read_deliveries(log_dir: Path, start: float, end: float) -> Deliveries:
+    """Read every `deliveries-*.csv` under `log_dir` (one per Locust process).
+
+    A delivery is inside the window when start <= its receipt time <= end (the clients'
+    clocks, which are the server's on one host). Each user's ids are checked in the order
+    they were logged.
+    """
+    found = Deliveries()
+    sequences: dict[str, SequenceCheck] = {}
+    for path in sorted(log_dir.glob("deliveries-*.csv")):
+        with open(path, newline="") as log:
+            for record in csv.DictReader(log):
+                event_id = int(record["event_id"])
+                sequences.setdefault(record["user"], SequenceCheck()).see(event_id)
+                if start <= float(record["received_at"]) <= end:
+                    found.latencies_ms.append(float(record["latency_ms"]))
+                    found.payload_bytes.append(int(record["event_bytes"]))
+                    found.event_ids.append(event_id)
+    found.lost = sum(s.lost for s in sequences.values())
+    found.repeated = sum(s.repeated for s in sequences.values())
+    return found
+
+
+def count_client_errors(failures_csv: Path) -> int:
+    """Failed requests Locust saw, apart from the sequence checks (counted as lost/repeated)."""
+    if not failures_csv.exists():
+        return 0
+    with open(failures_csv, newline="") as failures:
+        return sum(
+            int(row["Occurrences"]) for row in csv.DictReader(failures)
+            if not is_sequence_entry(row["Name"])
+        )
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    summary: CellSummary
+    problems: list[str]
+    events_rows: list[tuple]
+    """This cell's rows of events.csv (every `sample_every`-th delivery in the window)."""
+    sample_every: int = 1
+    frame_arithmetic: float | None = None
+    """SSE only: the mean overhead the frame arithmetic predicts for the delivered events."""
+
+
+def measure_cell(
+    cell: Cell,
+    before: Mapping,
+    after: Mapping,
+    deliveries: Deliveries,
+    client_cpu_percent: float,
+    client_errors: int,
+    interval_s: float,
+    timeout_s: float,
+) -> CellResult:
+    """The cell's summary over the window between two /metrics snapshots.
+
+    The window is bounded by the server's own clock at its two snapshots, so deliveries,
+    publishes and bytes are all counted over the same interval.
+    """
+    window_s = after["time"] - before["time"]
+    payloads = deliveries.payload_bytes
+    predicted = None
+    if payloads:
+        predicted = theory.predict(
+            cell.transport, users=cell.users, rate=cell.rate, arrivals=cell.arrivals,
+            interval_s=cell.interval_s or interval_s, timeout_s=cell.timeout_s or timeout_s,
+            event_json_bytes=sum(payloads) / len(payloads),
+        )
+    summary = summarize_cell(
+        cell, window_s, deliveries.latencies_ms, payloads, deliveries.lost,
+        deliveries.repeated, counter_delta(before, after, cell.transport),
+        client_cpu_percent, client_errors, predicted,
+    )
+    ids, latencies = deliveries.event_ids, deliveries.latencies_ms
+    sample_every = max(1, math.ceil(len(ids) / EVENTS_CSV_MAX_ROWS_PER_CELL))
+    events_rows = [
+        (cell.name, cell.transport, cell.users, event_id, latency)
+        for event_id, latency in list(zip(ids, latencies, strict=True))[::sample_every]
+    ]
+    frame_arithmetic = None
+    if cell.transport == "sse" and ids:
+        frame_arithmetic = sum(
+            theory.sse_frame_overhead(event_id, "tick", size)
+            for event_id, size in zip(ids, payloads, strict=True)
+        ) / len(ids)
+    return CellResult(cell, summary, summary.verdict.problems(), events_rows, sample_every,
+                      frame_arithmetic)

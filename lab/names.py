@@ -1,0 +1,41 @@
+"""The lab's vocabulary, defined once: transports, arrival kinds, and Locust's entry names.
+
+Pure: every part of the lab (server, scenarios, sweep, charts, report, theory) imports its
+names from here, so that adding a transport starts with one line below.
+"""
+
+from __future__ import annotations
+
+TRANSPORTS = ("short_polling", "long_polling", "sse")
+"""Every transport, in the order the lab shows them."""
+
+TRANSPORT_LABELS = {
+    "short_polling": "short polling",
+    "long_polling": "long polling",
+    "sse": "SSE",
+}
+"""How a transport is named in running text."""
+
+TRANSPORT_PATHS = {"short_polling": "/poll", "long_polling": "/longpoll", "sse": "/sse"}
+"""The address each transport is served at."""
+
+ARRIVALS = ("fixed", "poisson")
+"""How the ticker spaces events: evenly, or as a Poisson process with the same mean rate."""
+
+EVENT_ENTRY = "EVENT"
+"""The Locust request type under which every delivered event is recorded (name: the
+transport; response time: its delivery latency)."""
+
+
+def sequence_entry(transport: str) -> str:
+    """The Locust entry name under which a transport's lost and repeated events are failures."""
+    return f"{transport} sequence"
+
+
+def is_sequence_entry(name: str) -> bool:
+    return name.endswith(" sequence")
+
+
+def transport_label(transport: str, capital: bool = False) -> str:
+    text = TRANSPORT_LABELS.get(transport, transport)
+    return text[0].upper() + text[1:] if capital else text

@@ -1,0 +1,406 @@
+"""`lab bench`: the sweep. Every chosen transport x user count, each on a fresh server.
+
+For each cell: start `lab serve` on a free port, run the transport's Locust file headless
+(a subprocess, exactly the command a person would type), wait until the users have all
+started, snapshot the server's /metrics and the load generator's CPU, measure for `duration`
+seconds, snapshot again, let Locust finish, stop the server. The window between the two
+snapshots is what summary.csv describes (lab.cell_measurement works it out); Locust's own
+CSVs (ramp-up left out by --reset-stats) sit beside it.
+
+This module drives processes and writes the run folder; it measures nothing itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from lab import run_folder
+from lab.cell_measurement import CellResult, count_client_errors, measure_cell, read_deliveries
+from lab.formatting import fmt_number
+from lab.lab_process import LabProcess
+from lab.measurement import Cell, CellSummary
+from lab.names import ARRIVALS, TRANSPORTS
+from lab.sweep_plan import BenchConfig
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+@contextmanager
+def scenario_file(transport: str) -> Iterator[Path]:
+    """The transport's Locust file, from the installed package (editable or not)."""
+    with resources.as_file(resources.files("lab.scenarios") / f"{transport}.py") as path:
+        yield path
+
+
+def fetch_metrics(url: str) -> dict:
+    import urllib.request  # not at the top: `lab serve` builds its parser before patching
+
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+        return json.load(response)
+
+
+def process_tree_cpu(root_pid: int) -> dict[int, float]:
+    """CPU seconds used so far by a process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    cpu: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                values = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children[int(values[1])].append(pid)
+        cpu[pid] = (int(values[11]) + int(values[12])) / CLOCK_TICKS
+    tree, todo = {}, [root_pid]
+    while todo:
+        pid = todo.pop()
+        if pid in cpu:
+            tree[pid] = cpu[pid]
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def busiest_process_percent(before: dict[int, float], after: dict[int, float],
+                            seconds: float) -> float:
+    """The highest share of one core any load-generator process used over the window."""
+    shares = [(after[pid] - before.get(pid, 0.0)) / seconds * 100 for pid in after]
+    return max(shares, default=0.0)
+
+
+def locust_command(cell: Cell, config: BenchConfig, scenario: Path, url: str, prefix: Path,
+                   log_dir: Path, run_time: float) -> list[str]:
+    command = [
+        sys.executable, "-m", "locust", "-f", str(scenario),
+        "--headless", "--host", url,
+        "-u", str(cell.users), "-r", f"{config.spawn_rate_for(cell.users):g}",
+        "--run-time", f"{math.ceil(run_time)}s", "--stop-timeout", "2",
+        "--csv", str(prefix), "--csv-full-history", "--reset-stats", "--only-summary",
+        "--loglevel", "WARNING", "--events-log", str(log_dir),
+        "--poll-interval", f"{cell.interval_s or config.interval_s:g}",
+        "--longpoll-timeout", f"{cell.timeout_s or config.timeout_s:g}",
+    ]
+    processes = config.processes_for(cell)
+    if processes > 1:
+        command += ["--processes", str(processes)]
+    return command
+
+
+def server_args(cell: Cell) -> list[str]:
+    return [
+        "--host", "127.0.0.1", "--port", "0", "--rate", f"{cell.rate:g}",
+        "--arrivals", cell.arrivals, "--payload-bytes", str(cell.payload_pad_bytes),
+        "--max-streams", str(max(20_000, cell.users * 2)),
+    ]
+
+
+def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress) -> CellResult:
+    work = run_dir / "raw" / cell.name
+    log_dir = work / "deliveries"
+    shutil.rmtree(work, ignore_errors=True)
+    log_dir.mkdir(parents=True)
+    ramp_s = cell.users / config.spawn_rate_for(cell.users)
+    run_time = ramp_s + config.settle_s + config.duration_s + 1
+
+    with LabProcess(server_args(cell), log=work / "server.log") as server, \
+            scenario_file(cell.transport) as scenario:
+        command = locust_command(cell, config, scenario, server.url, run_dir / cell.name,
+                                 log_dir, run_time)
+        (work / "locust-command.txt").write_text(" ".join(command) + "\n")
+        with open(work / "locust.log", "w") as locust_log:
+            locust = subprocess.Popen(command, stdout=locust_log, stderr=subprocess.STDOUT,
+                                      cwd=run_dir)
+            started = time.monotonic()
+            progress.wait_until(started + ramp_s + config.settle_s, "ramping up", locust)
+            cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
+            before = fetch_metrics(server.url)
+            progress.wait_until(time.monotonic() + config.duration_s, "measuring", locust)
+            after = fetch_metrics(server.url)
+            cpu_after, cpu_window_s = process_tree_cpu(locust.pid), time.monotonic() - cpu_started
+            progress.wait_until(None, "finishing", locust, deadline=run_time + 60)
+            exit_code = locust.poll()
+
+    (run_dir / f"{cell.name}_metrics.json").write_text(
+        json.dumps({"before": before, "after": after}, indent=1) + "\n"
+    )
+    result = measure_cell(
+        cell, before, after, read_deliveries(log_dir, before["time"], after["time"]),
+        busiest_process_percent(cpu_before, cpu_after, cpu_window_s),
+        count_client_errors(run_dir / f"{cell.name}_failures.csv"),
+        config.interval_s, config.timeout_s,
+    )
+    if exit_code is None:
+        locust.kill()
+        result.problems.insert(0, "Locust did not stop by itself and was killed")
+    elif exit_code not in (0, 1):  # 1 = "some requests failed", reported from the data
+        result.problems.insert(0, f"Locust exited with code {exit_code} "
+                               f"(see {work / 'locust.log'})")
+    return result
+
+
+class Progress:
+    """Says which cell runs, how long it has run and about how long the sweep has left."""
+
+    def __init__(self, planned: list[float], out: TextIO = sys.stdout) -> None:
+        self.planned = planned
+        self.out = out
+        self.started = self.cell_started = time.monotonic()
+        self.index = 0
+        self.label = ""
+        self.interactive = out.isatty()
+
+    def begin(self, index: int, label: str) -> None:
+        self.index, self.label = index, label
+        self.cell_started = time.monotonic()
+        self._say("starting", force=True)
+
+    def left_s(self) -> float:
+        in_cell = time.monotonic() - self.cell_started
+        remaining_here = max(0.0, self.planned[self.index] - in_cell)
+        return remaining_here + sum(self.planned[self.index + 1:])
+
+    def _say(self, phase: str, force: bool = False) -> None:
+        elapsed = time.monotonic() - self.started
+        line = (
+            f"[{self.index + 1}/{len(self.planned)}] {self.label}: {phase:<11} "
+            f"elapsed {clock(elapsed)}, about {clock(self.left_s())} left"
+        )
+        if self.interactive:
+            print("\r" + line.ljust(100), end="\n" if force else "", file=self.out, flush=True)
+        elif force:
+            print(line, file=self.out, flush=True)
+
+    def wait_until(self, until: float | None, phase: str, process: subprocess.Popen,
+                   deadline: float = 0) -> None:
+        """Sleep until `until` (or until `process` exits when None), reporting as it goes."""
+        self._say(phase, force=not self.interactive)
+        limit = time.monotonic() + deadline if until is None else until
+        while time.monotonic() < limit:
+            if process.poll() is not None:
+                return
+            self._say(phase)
+            time.sleep(min(1.0, max(0.0, limit - time.monotonic())))
+
+    def done(self) -> None:
+        if self.interactive:
+            print(file=self.out)
+
+
+def clock(seconds: float) -> str:
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def versions() -> dict:
+    from importlib import metadata  # imports socket (through email): not before patching
+
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for package in ("push-transport-lab", "locust", "gevent", "flask", "matplotlib"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def machine() -> dict:
+    model = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip()
+                          for line in cpuinfo if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "cpu": model, "system": platform.platform()}
+
+
+def git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def point_latest(out: Path, run_id: str) -> None:
+    latest = out / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(run_id, target_is_directory=True)
+
+
+def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
+    """Run the sweep and write its run folder; return the folder."""
+    cells = config.plan()
+    run_id = config.run_id or datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
+    run_dir = (config.out / run_id).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest: dict = {
+        "run_id": run_id,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parameters": {k: (list(v) if isinstance(v, tuple) else v)
+                       for k, v in asdict(config).items() if k != "out"},
+        "cells": [],
+        "versions": versions(),
+        "commit": git_commit(),
+        "machine": machine(),
+        "events_csv": "deliveries inside each cell's window; 'sample_every' > 1 means every "
+        "n-th delivery was kept",
+    }
+    planned = [config.cell_seconds(c) for c in cells]
+    print(f"Sweep {run_id}: {len(cells)} cells, about {clock(sum(planned))} "
+          f"(writing {run_dir})", file=out, flush=True)
+    progress = Progress(planned, out)
+    results: list[CellResult] = []
+    failed: dict[str, list[str]] = {}
+    for index, cell in enumerate(cells):
+        progress.begin(index, f"{cell.transport} x {cell.users} users"
+                       + (f", every {cell.interval_s:g} s" if cell.interval_s else ""))
+        try:
+            result = run_cell(cell, config, run_dir, progress)
+        except Exception as error:  # one broken cell must not lose the others
+            failed[cell.name] = [f"the cell failed: {error}"]
+            manifest["cells"].append({"cell": cell.name, "status": "failed", "error": str(error)})
+            continue
+        results.append(result)
+        manifest["cells"].append({
+            "cell": cell.name, "status": "problems" if result.problems else "ok",
+            "problems": result.problems, "sample_every": result.sample_every,
+            "sse_frame_arithmetic_bytes": result.frame_arithmetic,
+        })
+    progress.done()
+    run_folder.write_summary(run_dir, [r.summary for r in results])
+    run_folder.write_events(run_dir, [row for r in results for row in r.events_rows])
+    manifest["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
+    run_folder.write_manifest(run_dir, manifest)
+    point_latest(config.out, run_id)
+    problems = {r.cell.name: r.problems for r in results if r.problems} | failed
+    print_summary([r.summary for r in results], problems, out)
+    for result in results:
+        if result.frame_arithmetic is not None and result.summary.overhead_bytes_per_event:
+            print(f"{result.cell.name}: SSE overhead per event measured "
+                  f"{result.summary.overhead_bytes_per_event:.2f} bytes; frame arithmetic (id, "
+                  f"event and data lines, blank line, chunk framing) "
+                  f"{result.frame_arithmetic:.2f} bytes", file=out)
+    if config.report:
+        from lab import report  # draws with matplotlib, which only the report needs
+
+        print(f"Report: {report.write_report(run_dir)}", file=out, flush=True)
+    return run_dir
+
+
+def print_summary(rows: list[CellSummary], problems: dict[str, list[str]],
+                  out: TextIO) -> None:
+    def shown(value: float | None) -> str:
+        return "–" if value is None else fmt_number(value)
+
+    print(f"\n{'cell':<34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'B/event':>8} "
+          f"{'CPU µs/ev':>9}", file=out)
+    for row in rows:
+        print(f"{row.cell:<34} {shown(row.latency_p50_ms):>8} {shown(row.latency_p99_ms):>8} "
+              f"{shown(row.requests_per_s):>8} {shown(row.bytes_per_event):>8} "
+              f"{shown(row.server_cpu_us_per_event):>9}", file=out)
+    if problems:
+        print("\nPROBLEMS: these cells cannot be taken at face value:", file=out)
+        for name, found in problems.items():
+            for problem in found:
+                print(f"  {name}: {problem}", file=out)
+    else:
+        print("\nNo cell lost or repeated an event, hit an error or saturated its client.",
+              file=out)
+
+
+# --- the command line ------------------------------------------------------------------------
+
+def register(commands: argparse._SubParsersAction) -> None:
+    defaults = BenchConfig()
+    parser = commands.add_parser(
+        "bench",
+        help="run the sweep: every transport x user count, then charts and report",
+        description="Run every chosen transport at every user count, each on a fresh "
+        "server, with Locust headless; write results/<run-id>/ (Locust CSVs, events.csv, "
+        "summary.csv, manifest.json, charts, report.md) and point results/latest at it.",
+    )
+    parser.add_argument("--transports", nargs="+", choices=TRANSPORTS,
+                        default=list(defaults.transports))
+    parser.add_argument("--users", nargs="+", type=int, default=list(defaults.users),
+                        help="user counts (default: %(default)s)")
+    parser.add_argument("--rate", type=float, default=defaults.rate,
+                        help="events per second (default %(default)s)")
+    parser.add_argument("--arrivals", choices=ARRIVALS, default=defaults.arrivals,
+                        help="how the ticker spaces events (default %(default)s)")
+    parser.add_argument("--interval", type=float, default=defaults.interval_s,
+                        help="short-polling interval in seconds (default %(default)s)")
+    parser.add_argument("--interval-sweep", nargs="*", type=float,
+                        default=list(defaults.interval_sweep),
+                        help="extra short-polling intervals, run at --interval-sweep-users "
+                        "(default: %(default)s; give none to skip)")
+    parser.add_argument("--interval-sweep-users", type=int,
+                        default=defaults.interval_sweep_users)
+    parser.add_argument("--timeout", type=float, default=defaults.timeout_s,
+                        help="long-poll timeout in seconds (default %(default)s)")
+    parser.add_argument("--payload-bytes", type=int, default=defaults.payload_bytes,
+                        help="padding bytes in each event (default %(default)s)")
+    parser.add_argument("--duration", type=float, default=defaults.duration_s,
+                        help="seconds measured per cell after ramp-up (default %(default)s)")
+    parser.add_argument("--settle", type=float, default=defaults.settle_s,
+                        help="seconds waited after ramp-up before measuring "
+                        "(default %(default)s)")
+    parser.add_argument("--spawn-rate", type=float, default=None,
+                        help="users started per second (default: users/5, at least 10)")
+    parser.add_argument("--processes", default=defaults.processes,
+                        help="Locust processes per cell: a number, or 'auto' (2 from 500 "
+                        "users up on a machine with 2+ cores)")
+    parser.add_argument("--out", type=Path, default=defaults.out,
+                        help="folder for run folders (default %(default)s)")
+    parser.add_argument("--run-id", default="", help="name of the run folder (default: time)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a one-minute smoke run: 5 and 50 users, 5 s windows, "
+                        "no interval sweep")
+    parser.add_argument("--no-report", action="store_true",
+                        help="skip the charts and report at the end")
+    parser.set_defaults(run=run_from_args)
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    config = BenchConfig(
+        transports=tuple(args.transports), users=tuple(args.users), rate=args.rate,
+        arrivals=args.arrivals, interval_s=args.interval, timeout_s=args.timeout,
+        payload_bytes=args.payload_bytes, duration_s=args.duration, settle_s=args.settle,
+        spawn_rate=args.spawn_rate, interval_sweep=tuple(args.interval_sweep),
+        interval_sweep_users=args.interval_sweep_users, processes=args.processes,
+        out=args.out, run_id=args.run_id, report=not args.no_report,
+    )
+    if args.quick:
+        config.make_quick()
+    problems = config.problems()
+    if problems:
+        sys.exit("lab bench: " + "; ".join(problems))
+    from importlib.util import find_spec
+
+    if find_spec("locust") is None:  # each cell runs `python -m locust`
+        sys.exit("lab bench: Locust is not installed; pip install -e . installs it")
+    run_dir = run_bench(config)
+    failed = [c["cell"] for c in run_folder.read_run(run_dir).manifest.get("cells", [])
+              if c.get("status") == "failed"]
+    return 1 if failed else 0
