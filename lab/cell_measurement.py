@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import theory
-from lab.measurement import Cell, CellSummary, SequenceCheck, counter_delta, summarize_cell
+from lab.cell_summary import CellSummary
+from lab.measurement import Cell, SequenceCheck, counter_delta, summarize_cell
 from lab.names import is_sequence_entry
 
 EVENTS_CSV_MAX_ROWS_PER_CELL = 10_000

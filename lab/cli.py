@@ -57,9 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo.register(commands)
 
-    from lab import sweep
+    from lab import sweep_cli
 
-    sweep.register(commands)
+    sweep_cli.register(commands)
     report = commands.add_parser(
         "report",
         help="write a run's report.md and charts",

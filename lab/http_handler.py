@@ -22,88 +22,25 @@ import errno
 import io
 import re
 import socket
-import time
-from collections.abc import Callable
 
 from gevent.pywsgi import WSGIHandler
 
+from lab.deadline_reader import (
+    BODY,
+    HEAD,
+    IDLE,
+    MAX_HEAD_BYTES,
+    NONE,
+    DeadlineReader,
+    HeadTooLarge,
+    ReadTimedOut,
+)
 from lab.errors import error_body
 from lab.held import CLIENT_SOCKET_KEY
 from lab.metrics import OTHER, transport_of
 from lab.sending import send_parts_within
 
-MAX_HEAD_BYTES = 64 * 1024
-"""Most bytes of request line and headers read for one request."""
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s#]*", re.IGNORECASE)
-IDLE, HEAD, BODY, NONE = "idle", "head", "body", None
-
-
-class ReadTimedOut(TimeoutError):
-    def __init__(self, phase: str | None) -> None:
-        super().__init__(errno.ETIMEDOUT, f"read deadline passed while waiting for the {phase}")
-        self.phase = phase
-
-
-class HeadTooLarge(OSError):
-    pass
-
-
-class _DeadlineReader(io.RawIOBase):
-    """The connection's raw input: reports each read's size, and bounds each phase in time.
-
-    Phases: IDLE (waiting for the first byte of a request), HEAD (the rest of the request
-    line and headers, from the first byte), BODY (the request body), NONE (no deadline).
-    """
-
-    def __init__(self, client_socket, on_bytes: Callable[[int], None]) -> None:
-        self._socket = client_socket
-        self._raw = client_socket.makefile("rb", buffering=0)
-        self._on_bytes = on_bytes
-        self.phase: str | None = NONE
-        self.deadline: float | None = None
-        self.head_timeout = 10.0
-        self.head_bytes = 0
-        self.timed_out: str | None = None
-
-    def start(self, phase: str | None, seconds: float | None) -> None:
-        self.phase = phase
-        self.deadline = None if seconds is None else time.monotonic() + seconds
-        if phase in (HEAD, IDLE):
-            self.head_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int | None:
-        if self.deadline is None:
-            count = self._raw.readinto(buffer)
-        else:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                self.timed_out = self.phase
-                raise ReadTimedOut(self.phase)
-            self._socket.settimeout(remaining)
-            try:
-                count = self._raw.readinto(buffer)
-            except TimeoutError:
-                self.timed_out = self.phase
-                raise ReadTimedOut(self.phase) from None
-            finally:
-                self._socket.settimeout(None)
-        if count:
-            self._on_bytes(count)
-            if self.phase == IDLE:
-                # The first bytes of a request: the rest of its head has --header-timeout.
-                self.start(HEAD, self.head_timeout)
-            if self.phase == HEAD:
-                self.head_bytes += count
-                if self.head_bytes > MAX_HEAD_BYTES:
-                    raise HeadTooLarge(errno.EMSGSIZE, "request head too large")
-        return count
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 class _NoBodyToDiscard:
@@ -142,7 +79,7 @@ class CountingHandler(WSGIHandler):
         # delayed ACK held each poll's body back by about 40 ms.
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._reader = _DeadlineReader(sock, self._in)
+        self._reader = DeadlineReader(sock, self._in)
         self._reader.head_timeout = server.settings.header_timeout
         if rfile is None:
             rfile = io.BufferedReader(self._reader)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from lab.measurement import SUMMARY_COLUMNS, CellSummary
+from lab.cell_summary import SUMMARY_COLUMNS, CellSummary
 from lab.names import EVENT_ENTRY, TRANSPORTS
 
 SUMMARY_CSV = "summary.csv"

@@ -12,11 +12,9 @@ This module drives processes and writes the run folder; it measures nothing itse
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -32,10 +30,12 @@ from typing import TextIO
 
 from lab import run_folder
 from lab.cell_measurement import CellResult, count_client_errors, measure_cell, read_deliveries
+from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number
 from lab.lab_process import LabProcess
-from lab.measurement import Cell, CellSummary
-from lab.names import ARRIVALS, TRANSPORTS
+from lab.measurement import Cell
+from lab.progress import Progress, clock
+from lab.provenance import git_commit, machine, versions
 from lab.sweep_plan import BenchConfig
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -156,92 +156,6 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     return result
 
 
-class Progress:
-    """Says which cell runs, how long it has run and about how long the sweep has left."""
-
-    def __init__(self, planned: list[float], out: TextIO = sys.stdout) -> None:
-        self.planned = planned
-        self.out = out
-        self.started = self.cell_started = time.monotonic()
-        self.index = 0
-        self.label = ""
-        self.interactive = out.isatty()
-
-    def begin(self, index: int, label: str) -> None:
-        self.index, self.label = index, label
-        self.cell_started = time.monotonic()
-        self._say("starting", force=True)
-
-    def left_s(self) -> float:
-        in_cell = time.monotonic() - self.cell_started
-        remaining_here = max(0.0, self.planned[self.index] - in_cell)
-        return remaining_here + sum(self.planned[self.index + 1:])
-
-    def _say(self, phase: str, force: bool = False) -> None:
-        elapsed = time.monotonic() - self.started
-        line = (
-            f"[{self.index + 1}/{len(self.planned)}] {self.label}: {phase:<11} "
-            f"elapsed {clock(elapsed)}, about {clock(self.left_s())} left"
-        )
-        if self.interactive:
-            print("\r" + line.ljust(100), end="\n" if force else "", file=self.out, flush=True)
-        elif force:
-            print(line, file=self.out, flush=True)
-
-    def wait_until(self, until: float | None, phase: str, process: subprocess.Popen,
-                   deadline: float = 0) -> None:
-        """Sleep until `until` (or until `process` exits when None), reporting as it goes."""
-        self._say(phase, force=not self.interactive)
-        limit = time.monotonic() + deadline if until is None else until
-        while time.monotonic() < limit:
-            if process.poll() is not None:
-                return
-            self._say(phase)
-            time.sleep(min(1.0, max(0.0, limit - time.monotonic())))
-
-    def done(self) -> None:
-        if self.interactive:
-            print(file=self.out)
-
-
-def clock(seconds: float) -> str:
-    whole = int(round(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-def versions() -> dict:
-    from importlib import metadata  # imports socket (through email): not before patching
-
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for package in ("push-transport-lab", "locust", "gevent", "flask", "matplotlib"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    return found
-
-
-def machine() -> dict:
-    model = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip()
-                          for line in cpuinfo if line.startswith("model name")), model)
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "cpu": model, "system": platform.platform()}
-
-
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def point_latest(out: Path, run_id: str) -> None:
     latest = out / "latest"
     if latest.is_symlink() or latest.exists():
@@ -330,77 +244,3 @@ def print_summary(rows: list[CellSummary], problems: dict[str, list[str]],
               file=out)
 
 
-# --- the command line ------------------------------------------------------------------------
-
-def register(commands: argparse._SubParsersAction) -> None:
-    defaults = BenchConfig()
-    parser = commands.add_parser(
-        "bench",
-        help="run the sweep: every transport x user count, then charts and report",
-        description="Run every chosen transport at every user count, each on a fresh "
-        "server, with Locust headless; write results/<run-id>/ (Locust CSVs, events.csv, "
-        "summary.csv, manifest.json, charts, report.md) and point results/latest at it.",
-    )
-    parser.add_argument("--transports", nargs="+", choices=TRANSPORTS,
-                        default=list(defaults.transports))
-    parser.add_argument("--users", nargs="+", type=int, default=list(defaults.users),
-                        help="user counts (default: %(default)s)")
-    parser.add_argument("--rate", type=float, default=defaults.rate,
-                        help="events per second (default %(default)s)")
-    parser.add_argument("--arrivals", choices=ARRIVALS, default=defaults.arrivals,
-                        help="how the ticker spaces events (default %(default)s)")
-    parser.add_argument("--interval", type=float, default=defaults.interval_s,
-                        help="short-polling interval in seconds (default %(default)s)")
-    parser.add_argument("--interval-sweep", nargs="*", type=float,
-                        default=list(defaults.interval_sweep),
-                        help="extra short-polling intervals, run at --interval-sweep-users "
-                        "(default: %(default)s; give none to skip)")
-    parser.add_argument("--interval-sweep-users", type=int,
-                        default=defaults.interval_sweep_users)
-    parser.add_argument("--timeout", type=float, default=defaults.timeout_s,
-                        help="long-poll timeout in seconds (default %(default)s)")
-    parser.add_argument("--payload-bytes", type=int, default=defaults.payload_bytes,
-                        help="padding bytes in each event (default %(default)s)")
-    parser.add_argument("--duration", type=float, default=defaults.duration_s,
-                        help="seconds measured per cell after ramp-up (default %(default)s)")
-    parser.add_argument("--settle", type=float, default=defaults.settle_s,
-                        help="seconds waited after ramp-up before measuring "
-                        "(default %(default)s)")
-    parser.add_argument("--spawn-rate", type=float, default=None,
-                        help="users started per second (default: users/5, at least 10)")
-    parser.add_argument("--processes", default=defaults.processes,
-                        help="Locust processes per cell: a number, or 'auto' (2 from 500 "
-                        "users up on a machine with 2+ cores)")
-    parser.add_argument("--out", type=Path, default=defaults.out,
-                        help="folder for run folders (default %(default)s)")
-    parser.add_argument("--run-id", default="", help="name of the run folder (default: time)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a one-minute smoke run: 5 and 50 users, 5 s windows, "
-                        "no interval sweep")
-    parser.add_argument("--no-report", action="store_true",
-                        help="skip the charts and report at the end")
-    parser.set_defaults(run=run_from_args)
-
-
-def run_from_args(args: argparse.Namespace) -> int:
-    config = BenchConfig(
-        transports=tuple(args.transports), users=tuple(args.users), rate=args.rate,
-        arrivals=args.arrivals, interval_s=args.interval, timeout_s=args.timeout,
-        payload_bytes=args.payload_bytes, duration_s=args.duration, settle_s=args.settle,
-        spawn_rate=args.spawn_rate, interval_sweep=tuple(args.interval_sweep),
-        interval_sweep_users=args.interval_sweep_users, processes=args.processes,
-        out=args.out, run_id=args.run_id, report=not args.no_report,
-    )
-    if args.quick:
-        config.make_quick()
-    problems = config.problems()
-    if problems:
-        sys.exit("lab bench: " + "; ".join(problems))
-    from importlib.util import find_spec
-
-    if find_spec("locust") is None:  # each cell runs `python -m locust`
-        sys.exit("lab bench: Locust is not installed; pip install -e . installs it")
-    run_dir = run_bench(config)
-    failed = [c["cell"] for c in run_folder.read_run(run_dir).manifest.get("cells", [])
-              if c.get("status") == "failed"]
-    return 1 if failed else 0

@@ -65,6 +65,7 @@ if str(ROOT) not in sys.path:
 
 from lab import charts, claims, report  # noqa: E402
 from lab.run_folder import read_run  # noqa: E402
+from lab.summary_table import summary_table  # noqa: E402
 
 
 def choose_run(run: str | os.PathLike | None) -> Path:
@@ -131,7 +132,7 @@ if manifest:
 # (⚠) cannot be taken at face value: the list under the table says why.
 
 # %%
-display(Markdown(report.summary_table(run.rows)))
+display(Markdown(summary_table(run.rows)))
 flagged = {row.cell: row.verdict.problems() for row in run.rows if not row.verdict.ok}
 if flagged:
     print("PROBLEMS: these cells cannot be taken at face value:")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lab.measurement import CellSummary
+from lab.cell_summary import CellSummary
 
 
 def summary(transport: str, users: int, **values) -> CellSummary:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from lab.measurement import SUMMARY_COLUMNS
+from lab.cell_summary import SUMMARY_COLUMNS
 
 
 @pytest.mark.slow

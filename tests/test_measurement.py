@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from lab.cell_summary import SUMMARY_COLUMNS
 from lab.measurement import (
-    SUMMARY_COLUMNS,
     Cell,
     LatencySummary,
     SequenceCheck,

@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullLocator
 
+from lab.cell_summary import CellSummary
 from lab.charts.style import (
     LABEL_PT,
     MUTED,
@@ -39,7 +40,7 @@ from lab.charts.style import (
     wrap,
 )
 from lab.formatting import fmt_ms, fmt_seconds, fmt_share, join
-from lab.measurement import CellSummary, percentile
+from lab.measurement import percentile
 from lab.names import TRANSPORTS, transport_label
 from lab.run_folder import HistoryPoint, Run, main_rows
 from lab.run_folder import series as select_series

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from lab import theory
+from lab.cell_summary import CellSummary
 from lab.charts.style import (
     LABEL_PT,
     MUTED,
@@ -26,7 +27,6 @@ from lab.charts.style import (
     titles,
 )
 from lab.formatting import fmt_seconds, fmt_share, join
-from lab.measurement import CellSummary
 from lab.run_folder import Run
 
 # --- 6. empty polls -------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from lab.cell_summary import CellSummary
 from lab.formatting import plural
-from lab.measurement import CellSummary
 from lab.names import transport_label
 
 

@@ -1,0 +1,144 @@
+"""One cell's figures (a row of summary.csv) and whether they can be taken at face value.
+
+`CellSummary` is the row, typed: its fields are summary.csv's columns in order. Its
+`verdict` is the one place that decides whether a cell is clean, or why not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+CLIENT_BOUND_PERCENT = 90.0
+"""A load-generator process averaging this much of one core measures itself, not the server."""
+
+
+@dataclass(frozen=True)
+class CellVerdict:
+    """Whether a cell's figures can be taken at face value, and if not, why."""
+
+    lost: int = 0
+    repeated: int = 0
+    errors: int = 0
+    client_cpu_percent: float = 0.0
+    nothing_delivered: bool = False
+
+    @property
+    def client_bound(self) -> bool:
+        return self.client_cpu_percent >= CLIENT_BOUND_PERCENT
+
+    @property
+    def lossy(self) -> bool:
+        """Events lost or repeated, errors, or nothing delivered: the figures are incomplete."""
+        return bool(self.lost or self.repeated or self.errors or self.nothing_delivered)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lossy or self.client_bound)
+
+    @property
+    def flag(self) -> str | None:
+        """'lost' (incomplete figures), 'client_bound', or None for a clean cell."""
+        if self.lossy:
+            return "lost"
+        if self.client_bound:
+            return "client_bound"
+        return None
+
+    def problems(self) -> list[str]:
+        """Each reason, as a sentence."""
+        found = []
+        if self.lost:
+            found.append(f"{self.lost:,} events lost")
+        if self.repeated:
+            found.append(f"{self.repeated:,} events repeated")
+        if self.errors:
+            found.append(f"{self.errors:,} errors")
+        if self.client_bound:
+            found.append(
+                f"load generator at {self.client_cpu_percent:.0f}% of a core: its latencies "
+                "measure the client, not the transport"
+            )
+        if self.nothing_delivered:
+            found.append("no event was delivered in the measured window")
+        return found
+
+    def short(self) -> str:
+        """The reasons in a few words, for a chart or a table ('' for a clean cell)."""
+        parts = []
+        if self.lost:
+            parts.append(f"{self.lost:,} lost")
+        if self.repeated:
+            parts.append(f"{self.repeated:,} repeated")
+        if self.errors:
+            parts.append(f"{self.errors:,} errors")
+        if self.client_bound:
+            parts.append("client-bound")
+        if self.nothing_delivered:
+            parts.append("nothing delivered")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class CellSummary:
+    """One cell's figures over its measured window: one row of summary.csv.
+
+    Its fields are summary.csv's columns, in order, with their types; None means "no value"
+    (an empty cell in the CSV).
+    """
+
+    cell: str
+    transport: str
+    users: int
+    rate: float
+    arrivals: str
+    interval_s: float | None
+    timeout_s: float | None
+    payload_pad_bytes: int
+    duration_s: float
+    events_published: int
+    events_expected: int
+    events_received: int
+    events_lost: int
+    events_repeated: int
+    latency_p50_ms: float | None
+    latency_p90_ms: float | None
+    latency_p99_ms: float | None
+    latency_max_ms: float | None
+    latency_mean_ms: float | None
+    requests: int
+    requests_per_s: float | None
+    requests_per_event: float | None
+    empty_responses: int | None
+    empty_share: float | None
+    bytes_in: int
+    bytes_out: int
+    bytes_per_event: float | None
+    payload_bytes_per_event: float | None
+    overhead_bytes_per_event: float | None
+    server_cpu_s: float
+    server_cpu_us_per_event: float | None
+    client_cpu_percent: float
+    client_bound: bool
+    errors: int
+    theory_latency_mean_ms: float | None = None
+    theory_requests_per_s: float | None = None
+    theory_bytes_per_event: float | None = None
+    theory_empty_share: float | None = None
+
+    @property
+    def verdict(self) -> CellVerdict:
+        return CellVerdict(
+            lost=self.events_lost,
+            repeated=self.events_repeated,
+            errors=self.errors,
+            client_cpu_percent=self.client_cpu_percent,
+            nothing_delivered=not self.events_received,
+        )
+
+    def get(self, name: str) -> Any:
+        """A column by name (for code that picks columns from a table of names)."""
+        return getattr(self, name)
+
+
+SUMMARY_COLUMNS = tuple(field.name for field in fields(CellSummary))

@@ -1,0 +1,62 @@
+"""Telling a person how a long run is going: which step, how long it has run, how long is
+left. Written for a terminal (one line rewritten in place) or a log (a line per phase)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import TextIO
+
+
+class Progress:
+    """Says which cell runs, how long it has run and about how long the sweep has left."""
+
+    def __init__(self, planned: list[float], out: TextIO = sys.stdout) -> None:
+        self.planned = planned
+        self.out = out
+        self.started = self.cell_started = time.monotonic()
+        self.index = 0
+        self.label = ""
+        self.interactive = out.isatty()
+
+    def begin(self, index: int, label: str) -> None:
+        self.index, self.label = index, label
+        self.cell_started = time.monotonic()
+        self._say("starting", force=True)
+
+    def left_s(self) -> float:
+        in_cell = time.monotonic() - self.cell_started
+        remaining_here = max(0.0, self.planned[self.index] - in_cell)
+        return remaining_here + sum(self.planned[self.index + 1:])
+
+    def _say(self, phase: str, force: bool = False) -> None:
+        elapsed = time.monotonic() - self.started
+        line = (
+            f"[{self.index + 1}/{len(self.planned)}] {self.label}: {phase:<11} "
+            f"elapsed {clock(elapsed)}, about {clock(self.left_s())} left"
+        )
+        if self.interactive:
+            print("\r" + line.ljust(100), end="\n" if force else "", file=self.out, flush=True)
+        elif force:
+            print(line, file=self.out, flush=True)
+
+    def wait_until(self, until: float | None, phase: str, process: subprocess.Popen,
+                   deadline: float = 0) -> None:
+        """Sleep until `until` (or until `process` exits when None), reporting as it goes."""
+        self._say(phase, force=not self.interactive)
+        limit = time.monotonic() + deadline if until is None else until
+        while time.monotonic() < limit:
+            if process.poll() is not None:
+                return
+            self._say(phase)
+            time.sleep(min(1.0, max(0.0, limit - time.monotonic())))
+
+    def done(self) -> None:
+        if self.interactive:
+            print(file=self.out)
+
+
+def clock(seconds: float) -> str:
+    whole = int(round(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -1,0 +1,94 @@
+"""The summary table: one row per cell, in Markdown, for the report and the notebook.
+
+Numbers come from summary.csv, rounded one way (lab.formatting); flagged cells carry their
+verdict in a few words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from lab.cell_summary import CellSummary
+from lab.formatting import fmt_number, fmt_seconds, fmt_share
+from lab.names import TRANSPORTS, transport_label
+from lab.run_folder import main_settings
+
+TRANSPORT_ORDER = {t: i for i, t in enumerate(TRANSPORTS)}
+
+
+def _fmt(value: Any, kind: str = "number") -> str:
+    """A table cell: numbers rounded for reading (lab.formatting), '–' where there is none."""
+    if value is None:
+        return "–"
+    if kind == "share":
+        return fmt_share(value)
+    if kind == "percent":
+        return f"{value:.0f}%"
+    if kind == "int":
+        return f"{value:,.0f}"
+    return fmt_number(value)
+
+
+SUMMARY_TABLE = (
+    # (header, column, kind)
+    ("transport", "transport", "transport"),
+    ("users", "users", "int"),
+    ("interval", "interval_s", "seconds"),
+    ("p50 ms", "latency_p50_ms", "number"),
+    ("p90 ms", "latency_p90_ms", "number"),
+    ("p99 ms", "latency_p99_ms", "number"),
+    ("requests/s", "requests_per_s", "number"),
+    ("requests/event", "requests_per_event", "number"),
+    ("empty polls", "empty_share", "share"),
+    ("bytes/event", "bytes_per_event", "number"),
+    ("overhead bytes/event", "overhead_bytes_per_event", "number"),
+    ("server CPU µs/event", "server_cpu_us_per_event", "number"),
+    ("client CPU", "client_cpu_percent", "percent"),
+    ("flags", "flags", "flags"),
+)
+"""The summary table's columns: header, summary.csv column, how it is formatted."""
+
+
+def _ordered(rows: Sequence[CellSummary]) -> list[CellSummary]:
+    """Transports in order; the main interval before the interval sweep; then by users."""
+    main_interval = main_settings(rows)["interval_s"] if rows else None
+
+    def key(row: CellSummary) -> tuple:
+        interval = row.interval_s or 0
+        return (TRANSPORT_ORDER.get(row.transport, 99), interval != (main_interval or 0),
+                interval, row.users, row.cell)
+
+    return sorted(rows, key=key)
+
+
+def summary_table(rows: Sequence[CellSummary]) -> str:
+    """The summary rows as a Markdown table (numbers from the rows, rounded for reading)."""
+    columns = list(SUMMARY_TABLE)
+    several = [c for c in ("rate", "arrivals", "timeout_s", "payload_pad_bytes")
+               if len({r.get(c) for r in rows if r.get(c) is not None}) > 1]
+    extra = {"rate": ("events/s", "rate", "number"), "arrivals": ("arrivals", "arrivals", "text"),
+             "timeout_s": ("timeout", "timeout_s", "seconds"),
+             "payload_pad_bytes": ("pad bytes", "payload_pad_bytes", "int")}
+    for name in reversed(several):
+        columns.insert(3, extra[name])
+    lines = ["| " + " | ".join(h for h, _c, _k in columns) + " |",
+             "|" + "|".join(":--" if k in ("transport", "flags", "text") else "--:"
+                            for _h, _c, k in columns) + "|"]
+    for row in _ordered(rows):
+        cells = []
+        for _header, column, kind in columns:
+            if kind == "transport":
+                cells.append(transport_label(row.transport))
+            elif kind == "seconds":
+                value = row.get(column)
+                cells.append(fmt_seconds(value) if value is not None else "–")
+            elif kind == "text":
+                cells.append(str(row.get(column) or "–"))
+            elif kind == "flags":
+                flags = row.verdict.short()
+                cells.append(f"**⚠ {flags}**" if flags else "")
+            else:
+                cells.append(_fmt(row.get(column), kind))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
