@@ -134,5 +134,6 @@ def access() -> Response:
         can_change, why = False, "no token"
     else:
         can_change, why = valid, "token" if valid else "wrong token"
-    return jsonify({"can_change": can_change, "needs_token": not settings.on_loopback,
-                    "because": why})
+    return jsonify(
+        {"can_change": can_change, "needs_token": not settings.on_loopback, "because": why}
+    )

@@ -27,7 +27,7 @@ class LabJSONProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(to_json_bytes(obj), mimetype="application/json")
+        return Response(to_json_bytes(obj), mimetype="application/json")
 
 
 def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
@@ -53,8 +53,13 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
         ),
         held=HeldRequests(limit=settings.max_streams),
         metrics=metrics,
-        fanout=Fanout(source, metrics["sse"], settings.max_batch, settings.max_batch_bytes,
-                      settings.write_timeout),
+        fanout=Fanout(
+            source,
+            metrics["sse"],
+            settings.max_batch,
+            settings.max_batch_bytes,
+            settings.write_timeout,
+        ),
     )
     errors.init_app(app)
     access.init_app(app)

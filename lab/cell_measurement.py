@@ -63,7 +63,8 @@ def count_client_errors(failures_csv: Path) -> int:
         return 0
     with open(failures_csv, newline="") as failures:
         return sum(
-            int(row["Occurrences"]) for row in csv.DictReader(failures)
+            int(row["Occurrences"])
+            for row in csv.DictReader(failures)
             if not is_sequence_entry(row["Name"])
         )
 
@@ -100,14 +101,25 @@ def measure_cell(
     predicted = None
     if payloads:
         predicted = theory.predict(
-            cell.transport, users=cell.users, rate=cell.rate, arrivals=cell.arrivals,
-            interval_s=cell.interval_s or interval_s, timeout_s=cell.timeout_s or timeout_s,
+            cell.transport,
+            users=cell.users,
+            rate=cell.rate,
+            arrivals=cell.arrivals,
+            interval_s=cell.interval_s or interval_s,
+            timeout_s=cell.timeout_s or timeout_s,
             event_json_bytes=sum(payloads) / len(payloads),
         )
     summary = summarize_cell(
-        cell, window_s, deliveries.latencies_ms, payloads, deliveries.lost,
-        deliveries.repeated, counter_delta(before, after, cell.transport),
-        client_cpu_percent, client_errors, predicted,
+        cell,
+        window_s,
+        deliveries.latencies_ms,
+        payloads,
+        deliveries.lost,
+        deliveries.repeated,
+        counter_delta(before, after, cell.transport),
+        client_cpu_percent,
+        client_errors,
+        predicted,
     )
     ids, latencies = deliveries.event_ids, deliveries.latencies_ms
     sample_every = max(1, math.ceil(len(ids) / EVENTS_CSV_MAX_ROWS_PER_CELL))
@@ -121,5 +133,6 @@ def measure_cell(
             theory.sse_frame_overhead(event_id, "tick", size)
             for event_id, size in zip(ids, payloads, strict=True)
         ) / len(ids)
-    return CellResult(cell, summary, summary.verdict.problems(), events_rows, sample_every,
-                      frame_arithmetic)
+    return CellResult(
+        cell, summary, summary.verdict.problems(), events_rows, sample_every, frame_arithmetic
+    )

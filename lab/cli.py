@@ -66,9 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw the charts of a sweep run and write its report.md: parameters, "
         "problem cells, the summary table, the charts and the claims checked.",
     )
-    report.add_argument("run_dir", metavar="RUN", nargs="?", type=Path,
-                        default=Path("results") / "latest",
-                        help="the run folder (default results/latest)")
+    report.add_argument(
+        "run_dir",
+        metavar="RUN",
+        nargs="?",
+        type=Path,
+        default=Path("results") / "latest",
+        help="the run folder (default results/latest)",
+    )
     report.set_defaults(run=run_report)
     return parser
 

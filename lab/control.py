@@ -42,8 +42,9 @@ def publish() -> tuple[Response, int]:
         )
     if event_type in RESERVED_TYPES:
         raise ApiError(
-            400, f"type {event_type!r} is reserved: the server's own notices and the browser's "
-            "EventSource use it"
+            400,
+            f"type {event_type!r} is reserved: the server's own notices and the browser's "
+            "EventSource use it",
         )
     try:
         event = lab_state().source.publish(event_type, body["data"])
@@ -63,7 +64,7 @@ def get_source() -> Response:
 def put_source() -> Response:
     body = json_body()
     if not isinstance(body, dict):
-        raise ApiError(400, "send a JSON object, e.g. {\"rate\": 5, \"paused\": false}")
+        raise ApiError(400, 'send a JSON object, e.g. {"rate": 5, "paused": false}')
     try:
         settings = lab_state().ticker.update(**body)
     except TickerSettingsError as error:

@@ -41,8 +41,9 @@ def parse_whole(raw: str, name: str) -> int:
     if not _WHOLE.fullmatch(text):
         raise ApiError(400, f"{name} must be a whole number (ASCII digits), not {_shown(raw)}")
     if len(text.lstrip("0")) > MAX_DIGITS:
-        raise ApiError(400, f"{name} has more than {MAX_DIGITS} digits; no cursor or count is "
-                       "that large")
+        raise ApiError(
+            400, f"{name} has more than {MAX_DIGITS} digits; no cursor or count is that large"
+        )
     return int(text)
 
 
@@ -80,8 +81,11 @@ def parse_positive_number(raw: str, name: str, maximum: float, unit: str) -> flo
     """A number of ASCII digits with an optional decimal part, above 0 and at most maximum."""
     text = raw.strip()
     if not _DECIMAL.fullmatch(text):
-        raise ApiError(400, f"{name} must be a number of {unit} written with ASCII digits "
-                       f"(e.g. 2.5), not {_shown(raw)}")
+        raise ApiError(
+            400,
+            f"{name} must be a number of {unit} written with ASCII digits "
+            f"(e.g. 2.5), not {_shown(raw)}",
+        )
     value = float(text)
     if not 0 < value <= maximum:
         raise ApiError(400, f"{name} must be above 0 and at most {maximum:g} {unit}, not {text}")

@@ -89,8 +89,11 @@ def run_demo(args: argparse.Namespace) -> int:
     from lab.server import serve
 
     try:
-        serve(settings, access_log=args.access_log,
-              on_listening=lambda port: announce_page(settings, port, args.open, sys.stdout))
+        serve(
+            settings,
+            access_log=args.access_log,
+            on_listening=lambda port: announce_page(settings, port, args.open, sys.stdout),
+        )
     except OSError as error:
         sys.exit(f"lab: cannot listen on {settings.host}:{settings.port}: {error.strerror}")
     return 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import gevent.event
 
@@ -61,7 +61,10 @@ class Event:
         if self.type == "message":
             return b"id: %d@%b\ndata: %b\n\n" % (self.id, self.epoch.encode(), self.json_bytes)
         return b"id: %d@%b\nevent: %b\ndata: %b\n\n" % (
-            self.id, self.epoch.encode(), self.type.encode(), self.json_bytes
+            self.id,
+            self.epoch.encode(),
+            self.type.encode(),
+            self.json_bytes,
         )
 
     def __repr__(self) -> str:
@@ -155,7 +158,8 @@ class EventSource:
         if gap:
             start = self._first_id
         stop = min(self.last_id, start + limit - 1)
-        ring, capacity = self._ring, self.capacity
+        # Every slot from first_id to last_id holds an event; only the others are None.
+        ring, capacity = cast("list[Event]", self._ring), self.capacity
         if max_bytes is None:
             return [ring[i % capacity] for i in range(start, stop + 1)], gap
         events: list[Event] = []

@@ -52,8 +52,12 @@ class Fanout:
     """
 
     def __init__(
-        self, source: EventSource, counters: TransportCounters, max_batch: int,
-        max_batch_bytes: int | None = None, write_timeout: float = 30.0,
+        self,
+        source: EventSource,
+        counters: TransportCounters,
+        max_batch: int,
+        max_batch_bytes: int | None = None,
+        write_timeout: float = 30.0,
     ) -> None:
         self.source = source
         self.counters = counters
@@ -76,7 +80,11 @@ class Fanout:
         self._parked.pop(stream, None)
 
     def wait_parked(
-        self, stream: ParkedStream, cursor: int, last_write: float, heartbeat: float | None,
+        self,
+        stream: ParkedStream,
+        cursor: int,
+        last_write: float,
+        heartbeat: float | None,
         client_socket,
     ) -> tuple[int, float]:
         """Park a caught-up stream and sleep its greenlet until the fan-out hands it back

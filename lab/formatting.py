@@ -53,13 +53,13 @@ def fmt_count(value: int) -> str:
 
 
 def plural(count: float, word: str) -> str:
-    """"1 user", "1,000 users", "0.5 events"."""
+    """ "1 user", "1,000 users", "0.5 events"."""
     number = f"{count:,}" if isinstance(count, int) else f"{count:g}"
     return f"{number} {word}" + ("" if count == 1 else "s")
 
 
 def join(parts: Sequence[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c"."""
     parts = list(parts)
     if not parts:
         return ""

@@ -49,7 +49,7 @@ class Hold:
         except OSError:
             self.client_gone = True
             return
-        self._watcher = gevent.get_hub().loop.io(fileno, 1)
+        watcher = self._watcher = gevent.get_hub().loop.io(fileno, 1)
 
         def on_readable() -> None:
             try:
@@ -63,7 +63,7 @@ class Hold:
                 self.client_gone = True
                 self._wake(CLIENT_GONE)
 
-        self._watcher.start(on_readable)
+        watcher.start(on_readable)
 
     def _stop_watching(self) -> None:
         if self._watcher is not None:

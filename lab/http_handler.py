@@ -54,8 +54,12 @@ class _NoBodyToDiscard:
 def canned_response(status: int, message: str, extra: bytes = b"") -> bytes:
     """A complete HTTP response with the lab's JSON error, closing the connection."""
     body = error_body(message)
-    reason = {400: b"Bad Request", 408: b"Request Timeout", 414: b"URI Too Long",
-              431: b"Request Header Fields Too Large"}.get(status, b"Error")
+    reason = {
+        400: b"Bad Request",
+        408: b"Request Timeout",
+        414: b"URI Too Long",
+        431: b"Request Header Fields Too Large",
+    }.get(status, b"Error")
     return (
         b"HTTP/1.1 %d %b\r\nContent-Type: application/json\r\nConnection: close\r\n%b"
         b"Content-Length: %d\r\n\r\n%b" % (status, reason, extra, len(body), body)
@@ -128,11 +132,17 @@ class CountingHandler(WSGIHandler):
                 counters.head_timeouts += 1  # connected, and never sent a byte
         elif result is None and timed_out == HEAD:
             counters.head_timeouts += 1
-            return self._canned(408, f"the request head did not arrive within "
-                                f"{self.server.settings.header_timeout:g} s (--header-timeout)")
+            return self._canned(
+                408,
+                f"the request head did not arrive within "
+                f"{self.server.settings.header_timeout:g} s (--header-timeout)",
+            )
         elif isinstance(result, tuple) and result[0] == "414":
-            return self._canned(414, "the request line is longer than this server reads "
-                                "(8192 bytes); send a shorter address")
+            return self._canned(
+                414,
+                "the request line is longer than this server reads "
+                "(8192 bytes); send a shorter address",
+            )
         return result
 
     def _canned(self, status: int, message: str) -> tuple[str, bytes]:
@@ -145,8 +155,11 @@ class CountingHandler(WSGIHandler):
         # pywsgi's own answer to a request it cannot parse is an empty 400; say why instead.
         if isinstance(ex, ReadTimedOut):
             self.server.metrics.connections.head_timeouts += 1
-            return self._canned(408, f"the request head did not arrive within "
-                                f"{self.server.settings.header_timeout:g} s (--header-timeout)")
+            return self._canned(
+                408,
+                f"the request head did not arrive within "
+                f"{self.server.settings.header_timeout:g} s (--header-timeout)",
+            )
         if isinstance(ex, HeadTooLarge):
             return self._canned(431, f"the request head is larger than {MAX_HEAD_BYTES} bytes")
         reason = getattr(ex, "formatted_message", None) or str(ex) or type(ex).__name__
@@ -156,14 +169,21 @@ class CountingHandler(WSGIHandler):
         if self.response_length:
             self.close_connection = True
             return
-        message = ("this request's body is not valid chunked encoding" if error_code == 400
-                   else "the server failed to handle this request; the log says why")
+        message = (
+            "this request's body is not valid chunked encoding"
+            if error_code == 400
+            else "the server failed to handle this request; the log says why"
+        )
         body = error_body(message)
         try:
-            self.start_response(f"{error_code} Error", [
-                ("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                ("Connection", "close"),
-            ])
+            self.start_response(
+                f"{error_code} Error",
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(body))),
+                    ("Connection", "close"),
+                ],
+            )
             self.write(body)
         except OSError:
             self.close_connection = True
@@ -223,7 +243,7 @@ class CountingHandler(WSGIHandler):
             return False
         if getattr(body, "chunked_input", True):
             return False  # its length is unknown: it could go on for ever
-        left = (self.content_length or 0) - body.position
+        left = (self.content_length or 0) - getattr(body, "position", 0)
         return left <= self.server.settings.max_body_bytes
 
     # --- writing the response -------------------------------------------------------------
@@ -268,8 +288,9 @@ class CountingHandler(WSGIHandler):
             send_parts_within(self.socket, parts, self.server.settings.write_timeout, counters)
         except OSError as error:
             self.status = f"socket error: {error}"
-            if self.code > 0:
-                self.code = -self.code
+            code = int(getattr(self, "code", 0) or 0)
+            if code > 0:
+                self.code = -code
             raise
         self.response_length += sum(len(part) for part in parts)
 

@@ -40,8 +40,9 @@ def _depth(value: Any) -> int:
     deepest, pending = 0, [(value, 1)]
     while pending:
         item, level = pending.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(
-            item, list) else None
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
         if children is None:
             continue
         deepest = max(deepest, level)
@@ -61,20 +62,27 @@ def read_body(limit: int) -> bytes:
     try:
         data = stream.read(limit + 1)
     except _InvalidClientInput:
-        raise ApiError(400, "the body is not valid chunked encoding", {"Connection": "close"}
-                       ) from None
+        raise ApiError(
+            400, "the body is not valid chunked encoding", {"Connection": "close"}
+        ) from None
     except OSError:
         timeout = lab_state().settings.header_timeout
-        raise ApiError(408, f"the body did not arrive within {timeout:g} s (--header-timeout)",
-                       {"Connection": "close"}) from None
+        raise ApiError(
+            408,
+            f"the body did not arrive within {timeout:g} s (--header-timeout)",
+            {"Connection": "close"},
+        ) from None
     if len(data) > limit:
         raise _too_large(limit)
     return data
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, f"the body is larger than this server's limit of {limit} bytes "
-                    "(--max-body-bytes)", {"Connection": "close"})
+    return ApiError(
+        413,
+        f"the body is larger than this server's limit of {limit} bytes (--max-body-bytes)",
+        {"Connection": "close"},
+    )
 
 
 def json_body() -> Any:
@@ -86,8 +94,9 @@ def json_body() -> Any:
     try:
         body = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:
-        raise ApiError(400, f"the body nests arrays or objects more than {MAX_DEPTH} deep"
-                       ) from None
+        raise ApiError(
+            400, f"the body nests arrays or objects more than {MAX_DEPTH} deep"
+        ) from None
     except ValueError as error:
         raise ApiError(400, f"the body is not valid JSON ({str(error)[:200]})") from None
     if _depth(body) > MAX_DEPTH:

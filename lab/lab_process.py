@@ -46,8 +46,13 @@ class LabProcess:
         self.output: list[str] = []
         self._log: IO[str] | None = open(log, "w") if log is not None else None  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-            cwd=cwd, preexec_fn=preexec_fn,
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=cwd,
+            preexec_fn=preexec_fn,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._pump_thread = threading.Thread(target=self._pump, daemon=True)

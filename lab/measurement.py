@@ -24,7 +24,6 @@ EVENT_LOG_COLUMNS = ("received_at", "user", "event_id", "latency_ms", "event_byt
 """One row per delivery in a client's raw log (`received_at`: client wall clock, seconds)."""
 
 
-
 def percentile(sorted_values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100) with linear interpolation between closest ranks."""
     if not sorted_values:

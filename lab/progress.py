@@ -28,7 +28,7 @@ class Progress:
     def left_s(self) -> float:
         in_cell = time.monotonic() - self.cell_started
         remaining_here = max(0.0, self.planned[self.index] - in_cell)
-        return remaining_here + sum(self.planned[self.index + 1:])
+        return remaining_here + sum(self.planned[self.index + 1 :])
 
     def _say(self, phase: str, force: bool = False) -> None:
         elapsed = time.monotonic() - self.started
@@ -41,8 +41,9 @@ class Progress:
         elif force:
             print(line, file=self.out, flush=True)
 
-    def wait_until(self, until: float | None, phase: str, process: subprocess.Popen,
-                   deadline: float = 0) -> None:
+    def wait_until(
+        self, until: float | None, phase: str, process: subprocess.Popen, deadline: float = 0
+    ) -> None:
         """Sleep until `until` (or until `process` exits when None), reporting as it goes."""
         self._say(phase, force=not self.interactive)
         limit = time.monotonic() + deadline if until is None else until

@@ -49,6 +49,7 @@ CHART_NOTES = {
     "climbs through the window means a queue is building somewhere.",
 }
 
+
 def _has(value: object) -> bool:
     return value is not None
 
@@ -70,26 +71,30 @@ def _the_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> list[s
         return value if isinstance(value, list) else [value]
 
     if rows:
-        transports = sorted({r.transport for r in rows},
-                            key=lambda t: TRANSPORT_ORDER.get(t, 99))
+        transports = sorted({r.transport for r in rows}, key=lambda t: TRANSPORT_ORDER.get(t, 99))
         users = setting("users", "users")
-        lines.append(f"- **Cells**: {len(rows)} in summary.csv — "
-                     f"{join([transport_label(t) for t in transports])} "
-                     f"at {join([f'{u:,}' for u in users])} users")
+        lines.append(
+            f"- **Cells**: {len(rows)} in summary.csv — "
+            f"{join([transport_label(t) for t in transports])} "
+            f"at {join([f'{u:,}' for u in users])} users"
+        )
     else:
         lines.append("- **Cells**: none — summary.csv has no rows")
     rates = setting("rate", "rate")
     if rates:
-        source = (f"- **Event source**: {join([f'{r:g}' for r in rates])} "
-                  f"event{'' if rates == [1] else 's'}/s")
+        source = (
+            f"- **Event source**: {join([f'{r:g}' for r in rates])} "
+            f"event{'' if rates == [1] else 's'}/s"
+        )
         arrivals = setting("arrivals", "arrivals")
         if arrivals:
             source += f", {join([str(a) for a in arrivals])} arrivals"
         pads = setting("payload_bytes", "payload_pad_bytes")
         if pads:
             source += f", payload padded with {join([str(p) for p in pads])} bytes"
-        sizes = _distinct(round(r.payload_bytes_per_event) for r in rows
-                          if _has(r.payload_bytes_per_event))
+        sizes = _distinct(
+            round(r.payload_bytes_per_event) for r in rows if r.payload_bytes_per_event is not None
+        )
         if sizes:
             source += f" ({join([fmt_bytes(v) for v in sizes])} of JSON per event)"
         lines.append(source)
@@ -99,9 +104,12 @@ def _the_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> list[s
         text = f"- **Short-polling interval**: {fmt_seconds(params['interval_s'])}"
         if sweep:
             sweep_users = params.get("interval_sweep_users")
-            text += ("; interval sweep"
-                     + (f" at {sweep_users:,} users" if isinstance(sweep_users, int) else "")
-                     + ": " + join([fmt_seconds(i) for i in sweep]))
+            text += (
+                "; interval sweep"
+                + (f" at {sweep_users:,} users" if isinstance(sweep_users, int) else "")
+                + ": "
+                + join([fmt_seconds(i) for i in sweep])
+            )
         else:
             text += "; no interval sweep"
         lines.append(text)
@@ -124,23 +132,31 @@ def _the_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> list[s
         lines.append("- **Measured window per cell**: " + "; ".join(window))
     machine = manifest.get("machine") or {}
     if machine:
-        lines.append(f"- **Machine**: {machine.get('cores', '?')} cores, CPU "
-                     f"{machine.get('cpu') or '?'}, {machine.get('system') or '?'}")
+        lines.append(
+            f"- **Machine**: {machine.get('cores', '?')} cores, CPU "
+            f"{machine.get('cpu') or '?'}, {machine.get('system') or '?'}"
+        )
     versions = manifest.get("versions") or {}
     if versions:
-        lines.append("- **Versions**: " + ", ".join(f"{k} {v}" for k, v in versions.items()
-                                                     if v))
+        lines.append("- **Versions**: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v))
     if manifest:
         commit = manifest.get("commit")
-        lines.append(f"- **Commit**: `{commit[:12]}`" if commit else
-                     "- **Commit**: unknown (not run from a git checkout)")
+        lines.append(
+            f"- **Commit**: `{commit[:12]}`"
+            if commit
+            else "- **Commit**: unknown (not run from a git checkout)"
+        )
     else:
-        lines.append("- There is no manifest.json in this run folder: any settings above are "
-                     "read from summary.csv; machine, versions and commit are unknown.")
+        lines.append(
+            "- There is no manifest.json in this run folder: any settings above are "
+            "read from summary.csv; machine, versions and commit are unknown."
+        )
     if params.get("quick"):
-        lines.append("- **This is a `--quick` smoke run**: few users, short windows, no "
-                     "interval sweep. Read its numbers as a check that everything works, not "
-                     "as measurements.")
+        lines.append(
+            "- **This is a `--quick` smoke run**: few users, short windows, no "
+            "interval sweep. Read its numbers as a check that everything works, not "
+            "as measurements."
+        )
     return lines
 
 
@@ -154,8 +170,10 @@ def _problems(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> dict[
         name = str(cell.get("cell"))
         extra = list(cell.get("problems") or [])
         if cell.get("status") == "failed":
-            extra.append(f"the cell failed, so it has no row in summary.csv: "
-                         f"{cell.get('error', 'no reason recorded')}")
+            extra.append(
+                f"the cell failed, so it has no row in summary.csv: "
+                f"{cell.get('error', 'no reason recorded')}"
+            )
         for problem in extra:
             if problem not in found.setdefault(name, []):
                 found[name].append(problem)
@@ -168,7 +186,7 @@ def _when(moment: datetime | str | None) -> str | None:
         try:
             moment = datetime.fromisoformat(moment)
         except ValueError:
-            return moment
+            return str(moment)
     if not isinstance(moment, datetime):
         return None
     if moment.tzinfo is not None:
@@ -176,30 +194,38 @@ def _when(moment: datetime | str | None) -> str | None:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def render_report(run: Run, drawn: Sequence[Path], skipped: Mapping[str, str],
-                  written: datetime) -> str:
+def render_report(
+    run: Run, drawn: Sequence[Path], skipped: Mapping[str, str], written: datetime
+) -> str:
     """report.md's text for a run (pure: everything it shows is passed in)."""
     rows, manifest = run.rows, run.manifest
     verdicts = check_claims(rows)
     run_id = manifest.get("run_id") or run.name
     out = [f"# Short polling, long polling and SSE: run `{run_id}`", ""]
     started = _when(manifest.get("started"))
-    out.append(f"Run started {started}; report written {_when(written)}." if started else
-               f"Report written {_when(written)}; the run's start time is unknown (no "
-               "manifest.json).")
+    out.append(
+        f"Run started {started}; report written {_when(written)}."
+        if started
+        else f"Report written {_when(written)}; the run's start time is unknown (no manifest.json)."
+    )
     out.append("")
 
     problems = _problems(rows, manifest)
     if problems:
-        out += [f"## ⚠ PROBLEMS: {len(problems)} cell{'s' if len(problems) > 1 else ''} "
-                "cannot be taken at face value", "",
-                "**Read these before any number below.** Cells with numbers stay in the "
-                "table (⚠), the charts (drawn hollow, labelled) and the claims (named where "
-                "used), never averaged away:", ""]
+        out += [
+            f"## ⚠ PROBLEMS: {len(problems)} cell{'s' if len(problems) > 1 else ''} "
+            "cannot be taken at face value",
+            "",
+            "**Read these before any number below.** Cells with numbers stay in the "
+            "table (⚠), the charts (drawn hollow, labelled) and the claims (named where "
+            "used), never averaged away:",
+            "",
+        ]
         out += [f"- **{cell}**: {'; '.join(found)}" for cell, found in problems.items()]
     else:
-        out.append("No cell lost or repeated an event, hit an error or saturated its load "
-                   "generator.")
+        out.append(
+            "No cell lost or repeated an event, hit an error or saturated its load generator."
+        )
     out.append("")
 
     out += ["## Claims at a glance", ""]
@@ -207,16 +233,24 @@ def render_report(run: Run, drawn: Sequence[Path], skipped: Mapping[str, str],
     out += ["", "Details, with the numbers, in [Claims checked](#claims-checked).", ""]
 
     out += ["## The run", ""] + _the_run(rows, manifest) + [""]
-    out += ["**Latency** is the client's clock when an event arrives minus the `ts` the server "
-            "stamped on it when it published it. Server and load generator ran on one host, "
-            "so both read the same clock; across hosts the difference would include their "
-            "clock offset. **Per event** means per delivery: one event reaching one user.", ""]
+    out += [
+        "**Latency** is the client's clock when an event arrives minus the `ts` the server "
+        "stamped on it when it published it. Server and load generator ran on one host, "
+        "so both read the same clock; across hosts the difference would include their "
+        "clock offset. **Per event** means per delivery: one event reaching one user.",
+        "",
+    ]
 
-    out += ["## Summary", "",
-            "One row per cell, from summary.csv (rounded for reading). Requests, bytes and "
-            "server CPU are counted by the server over the measured window; client CPU is "
-            "the busiest load-generator process, in % of one core.", "",
-            summary_table(rows), ""]
+    out += [
+        "## Summary",
+        "",
+        "One row per cell, from summary.csv (rounded for reading). Requests, bytes and "
+        "server CPU are counted by the server over the measured window; client CPU is "
+        "the busiest load-generator process, in % of one core.",
+        "",
+        summary_table(rows),
+        "",
+    ]
 
     out += ["## Charts", ""]
     drawn_names = {Path(p).stem: Path(p) for p in drawn if Path(p).suffix == ".png"}
@@ -235,15 +269,25 @@ def render_report(run: Run, drawn: Sequence[Path], skipped: Mapping[str, str],
             out.append(f"*Not drawn: {reason}.*")
         out.append("")
 
-    out += ["## Claims checked", "",
-            "These claims come from the lab's source notes (written in Korean; translated "
-            "here). They are quoted as claims to test, not as facts. Each verdict is computed "
-            "from this run's summary.csv by `lab.claims` — `holds`, `does not hold`, "
-            "`depends on …` (true at some user counts, not at others) or `not measured in "
-            "this run` — with the thresholds stated in each explanation.", ""]
+    out += [
+        "## Claims checked",
+        "",
+        "These claims come from the lab's source notes (written in Korean; translated "
+        "here). They are quoted as claims to test, not as facts. Each verdict is computed "
+        "from this run's summary.csv by `lab.claims` — `holds`, `does not hold`, "
+        "`depends on …` (true at some user counts, not at others) or `not measured in "
+        "this run` — with the thresholds stated in each explanation.",
+        "",
+    ]
     for v in verdicts:
-        out += [f"### {v.number}. “{v.claim}”", "", f"**Verdict: {v.verdict}.**", "",
-                v.explanation, ""]
+        out += [
+            f"### {v.number}. “{v.claim}”",
+            "",
+            f"**Verdict: {v.verdict}.**",
+            "",
+            v.explanation,
+            "",
+        ]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -265,12 +309,17 @@ DEFAULT_RUN = Path("results") / "latest"
 def run_from_args(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
     if not folder.is_dir():
-        print(f"lab report: there is no run folder at {folder}; run `lab bench` first or name "
-              "a run folder.", file=sys.stderr)
+        print(
+            f"lab report: there is no run folder at {folder}; run `lab bench` first or name "
+            "a run folder.",
+            file=sys.stderr,
+        )
         return 2
     if not (folder / "summary.csv").is_file():
-        print(f"lab report: {folder} has no summary.csv, so it is not a finished run folder.",
-              file=sys.stderr)
+        print(
+            f"lab report: {folder} has no summary.csv, so it is not a finished run folder.",
+            file=sys.stderr,
+        )
         return 2
     print(write_report(folder))
     return 0

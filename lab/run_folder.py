@@ -42,6 +42,7 @@ class RunFolderError(ValueError):
 
 # --- writing --------------------------------------------------------------------------------
 
+
 def csv_value(value: object) -> object:
     """A value as a CSV cell: "" for no value, true/false, floats to 6 significant digits."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -79,6 +80,7 @@ def write_manifest(run_dir: Path, manifest: Mapping[str, Any]) -> Path:
 
 
 # --- reading --------------------------------------------------------------------------------
+
 
 def _parse(text: str, kind: str, where: str) -> Any:
     """A CSV cell as the declared type `kind` ("int", "float | None", "bool", ...)."""
@@ -120,11 +122,19 @@ def read_summary(path: Path) -> list[CellSummary]:
         rows = []
         for number, record in enumerate(reader, start=2):
             values = {LEGACY_COLUMNS.get(k, k): v for k, v in record.items() if k is not None}
-            rows.append(CellSummary(**{
-                name: _parse(values.get(name) or "", kind, f"{path.name} line {number}, "
-                             f"column {name}")
-                for name, kind in _SUMMARY_TYPES.items() if name in values
-            }))
+            rows.append(
+                CellSummary(
+                    **{
+                        name: _parse(
+                            values.get(name) or "",
+                            kind,
+                            f"{path.name} line {number}, column {name}",
+                        )
+                        for name, kind in _SUMMARY_TYPES.items()
+                        if name in values
+                    }
+                )
+            )
     return rows
 
 
@@ -133,8 +143,11 @@ def read_events(path: Path) -> dict[str, list[float]]:
     events: dict[str, list[float]] = {}
     with open(path, newline="", encoding="utf-8") as file:
         for number, record in enumerate(csv.DictReader(file), start=2):
-            latency = _parse(record.get("latency_ms") or "", "float",
-                             f"{path.name} line {number}, column latency_ms")
+            latency = _parse(
+                record.get("latency_ms") or "",
+                "float",
+                f"{path.name} line {number}, column latency_ms",
+            )
             events.setdefault(record["cell"], []).append(latency)
     for latencies in events.values():
         latencies.sort()
@@ -163,14 +176,16 @@ def read_history(path: Path) -> list[HistoryPoint]:
     with open(path, newline="", encoding="utf-8") as file:
         for number, record in enumerate(csv.DictReader(file), start=2):
             where = f"{path.name} line {number}"
-            points.append(HistoryPoint(
-                timestamp=_parse(record["Timestamp"], "int", where),
-                users=_parse(record.get("User Count") or "0", "int", where),
-                type=record.get("Type") or "",
-                name=record.get("Name") or "",
-                p50_ms=_percentile_ms(record, "50%", where),
-                p99_ms=_percentile_ms(record, "99%", where),
-            ))
+            points.append(
+                HistoryPoint(
+                    timestamp=_parse(record["Timestamp"], "int", where),
+                    users=_parse(record.get("User Count") or "0", "int", where),
+                    type=record.get("Type") or "",
+                    name=record.get("Name") or "",
+                    p50_ms=_percentile_ms(record, "50%", where),
+                    p99_ms=_percentile_ms(record, "99%", where),
+                )
+            )
     return points
 
 
@@ -196,9 +211,14 @@ class Run:
 
     def event_history(self, cell: str, transport: str) -> list[HistoryPoint]:
         """The cell's history of delivered events (Locust's EVENT entries), oldest first."""
-        return sorted((p for p in self.history.get(cell, [])
-                       if p.type == EVENT_ENTRY and p.name == transport),
-                      key=lambda p: p.timestamp)
+        return sorted(
+            (
+                p
+                for p in self.history.get(cell, [])
+                if p.type == EVENT_ENTRY and p.name == transport
+            ),
+            key=lambda p: p.timestamp,
+        )
 
 
 def read_run(run_dir: Path | str) -> Run:
@@ -212,11 +232,15 @@ def read_run(run_dir: Path | str) -> Run:
     events = read_events(events_csv) if events_csv.is_file() else {}
     # Locust's files sit in the run folder, or in a folder below it: the shallowest wins.
     found: dict[str, Path] = {}
-    for candidate in sorted(path.rglob("*_stats_history.csv"),
-                            key=lambda p: (len(p.relative_to(path).parts), str(p))):
+    for candidate in sorted(
+        path.rglob("*_stats_history.csv"), key=lambda p: (len(p.relative_to(path).parts), str(p))
+    ):
         found.setdefault(candidate.name, candidate)
-    history = {row.cell: read_history(found[f"{row.cell}_stats_history.csv"])
-               for row in rows if f"{row.cell}_stats_history.csv" in found}
+    history = {
+        row.cell: read_history(found[f"{row.cell}_stats_history.csv"])
+        for row in rows
+        if f"{row.cell}_stats_history.csv" in found
+    }
     manifest: dict[str, Any] = {}
     if (path / MANIFEST_JSON).is_file():
         try:
@@ -227,6 +251,7 @@ def read_run(run_dir: Path | str) -> Run:
 
 
 # --- choosing what to compare ----------------------------------------------------------------
+
 
 def _mode(values: Iterable[Any]) -> Any:
     """The most common value; ties go to the smallest, None last."""
@@ -252,10 +277,11 @@ def main_settings(rows: Sequence[CellSummary]) -> dict[str, Any]:
     so that an interval sweep at one user count does not replace it; among equals, the
     middle one (1 s in a 0.5/1/2 s sweep).
     """
-    settings = {key: _mode(r.get(key) for r in rows)
-                for key in ("rate", "arrivals", "payload_pad_bytes")}
+    settings = {
+        key: _mode(r.get(key) for r in rows) for key in ("rate", "arrivals", "payload_pad_bytes")
+    }
     polls = [r for r in rows if r.transport == "short_polling" and r.interval_s]
-    by_interval = Counter(r.interval_s for r in polls)
+    by_interval: Counter[float] = Counter(r.interval_s for r in polls if r.interval_s)
     users_at = {i: len({r.users for r in polls if r.interval_s == i}) for i in by_interval}
     settings["interval_s"] = None
     if polls:
@@ -282,8 +308,9 @@ def series(rows: Sequence[CellSummary], *columns: str) -> dict[str, list[CellSum
     any are left out."""
     out = {}
     for transport in TRANSPORTS:
-        found = [r for r in main_rows(rows, transport)
-                 if all(r.get(c) is not None for c in columns)]
+        found = [
+            r for r in main_rows(rows, transport) if all(r.get(c) is not None for c in columns)
+        ]
         if found:
             out[transport] = found
     return out

@@ -25,7 +25,9 @@ class WriteTimedOut(TimeoutError):
 
 
 def send_all_within(
-    client_socket, data: bytes | memoryview, timeout: float,
+    client_socket,
+    data: bytes | memoryview,
+    timeout: float,
     counters: TransportCounters | None = None,
 ) -> None:
     """Send all of `data`, waiting at most `timeout` seconds each time no byte can be sent.

@@ -29,8 +29,13 @@ class LabServer(WSGIServer):
     handler_class = CountingHandler
 
     def __init__(
-        self, listener, application, metrics: Metrics, settings: Settings,
-        max_connections: int, **kwargs,
+        self,
+        listener,
+        application,
+        metrics: Metrics,
+        settings: Settings,
+        max_connections: int,
+        **kwargs,
     ) -> None:
         self.metrics = metrics
         self.settings = settings
@@ -40,10 +45,13 @@ class LabServer(WSGIServer):
     def handle(self, sock, address) -> None:
         if self.connections.full() and not self.connections.evict_oldest_idle():
             self.metrics.connections.refused += 1
-            refuse(sock, error_body(
-                f"the server has its maximum of {self.connections.limit} connections open, all "
-                "busy (--max-connections); try again shortly"
-            ))
+            refuse(
+                sock,
+                error_body(
+                    f"the server has its maximum of {self.connections.limit} connections open, all "
+                    "busy (--max-connections); try again shortly"
+                ),
+            )
             return
         super().handle(sock, address)
 
@@ -63,8 +71,9 @@ def local_addresses() -> list[str]:
     for _, name in socket.if_nameindex():
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             try:
-                packed = fcntl.ioctl(probe.fileno(), get_address,
-                                     struct.pack("256s", name[:15].encode()))
+                packed = fcntl.ioctl(
+                    probe.fileno(), get_address, struct.pack("256s", name[:15].encode())
+                )
             except OSError:
                 continue
         address = socket.inet_ntoa(packed[20:24])

@@ -21,42 +21,78 @@ _DEFAULTS = {f.name: f.default for f in fields(Settings) if f.name != "token"}
 
 # name: (type, help). The order is the order of `lab serve --help`.
 _OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
-    "host": (str, "address to listen on (default %(default)s: this machine only; any other "
-             "address makes the changing endpoints require a token)"),
+    "host": (
+        str,
+        "address to listen on (default %(default)s: this machine only; any other "
+        "address makes the changing endpoints require a token)",
+    ),
     "port": (int, "TCP port (default %(default)s; 0 picks a free one)"),
-    "rate": (float, "events per second the ticker publishes (default %(default)s; 0 starts "
-             "with the ticker paused)"),
-    "arrivals": (str, "'fixed' spaces ticks evenly, 'poisson' at random with the same mean "
-                 "rate (default %(default)s)"),
+    "rate": (
+        float,
+        "events per second the ticker publishes (default %(default)s; 0 starts "
+        "with the ticker paused)",
+    ),
+    "arrivals": (
+        str,
+        "'fixed' spaces ticks evenly, 'poisson' at random with the same mean "
+        "rate (default %(default)s)",
+    ),
     "payload_bytes": (int, "bytes of padding in each tick's data (default %(default)s)"),
     "history": (int, "events kept so clients can resume (default %(default)s)"),
-    "history_bytes": (int, "most bytes of events the history keeps; the oldest leave first "
-                      "(default %(default)s, 64 MiB)"),
+    "history_bytes": (
+        int,
+        "most bytes of events the history keeps; the oldest leave first "
+        "(default %(default)s, 64 MiB)",
+    ),
     "max_batch": (int, "most events in one poll or long-poll answer (default %(default)s)"),
-    "max_batch_bytes": (int, "most bytes of events in one poll or long-poll answer, always at "
-                        "least one event (default %(default)s, 1 MiB)"),
-    "max_source_bytes_per_s": (int, "most bytes of padding per second the ticker may publish, "
-                               "rate x payload (default %(default)s, 16 MiB)"),
-    "heartbeat": (float, "seconds of silence before an SSE stream gets a ': ping' comment "
-                  "(default %(default)s; 0 turns heartbeats off)"),
+    "max_batch_bytes": (
+        int,
+        "most bytes of events in one poll or long-poll answer, always at "
+        "least one event (default %(default)s, 1 MiB)",
+    ),
+    "max_source_bytes_per_s": (
+        int,
+        "most bytes of padding per second the ticker may publish, "
+        "rate x payload (default %(default)s, 16 MiB)",
+    ),
+    "heartbeat": (
+        float,
+        "seconds of silence before an SSE stream gets a ': ping' comment "
+        "(default %(default)s; 0 turns heartbeats off)",
+    ),
     "retry_ms": (int, "reconnection delay announced to SSE clients (default %(default)s)"),
-    "max_streams": (int, "most SSE streams plus held long polls at once; more get 503 "
-                    "(default %(default)s)"),
-    "max_connections": (int, "most open client connections; at the limit the oldest idle one "
-                        "is closed, or a newcomer gets 503 (default: the open-file limit less "
-                        "100)"),
-    "max_body_bytes": (int, "largest request body accepted by /publish and /source "
-                       "(default %(default)s)"),
-    "header_timeout": (float, "seconds a client has to send a request's head, and then its "
-                       "body (default %(default)s)"),
-    "idle_timeout": (float, "seconds a kept-alive connection may wait for its next request "
-                     "(default %(default)s)"),
-    "write_timeout": (float, "seconds a response may wait for a client that reads nothing "
-                      "before its connection is closed (default %(default)s)"),
-    "longpoll_timeout": (float, "seconds a long poll is held when the client names no timeout "
-                         "(default %(default)s)"),
-    "longpoll_max_timeout": (float, "longest timeout a client may ask for "
-                             "(default %(default)s)"),
+    "max_streams": (
+        int,
+        "most SSE streams plus held long polls at once; more get 503 (default %(default)s)",
+    ),
+    "max_connections": (
+        int,
+        "most open client connections; at the limit the oldest idle one "
+        "is closed, or a newcomer gets 503 (default: the open-file limit less "
+        "100)",
+    ),
+    "max_body_bytes": (
+        int,
+        "largest request body accepted by /publish and /source (default %(default)s)",
+    ),
+    "header_timeout": (
+        float,
+        "seconds a client has to send a request's head, and then its body (default %(default)s)",
+    ),
+    "idle_timeout": (
+        float,
+        "seconds a kept-alive connection may wait for its next request (default %(default)s)",
+    ),
+    "write_timeout": (
+        float,
+        "seconds a response may wait for a client that reads nothing "
+        "before its connection is closed (default %(default)s)",
+    ),
+    "longpoll_timeout": (
+        float,
+        "seconds a long poll is held when the client names no timeout (default %(default)s)",
+    ),
+    "longpoll_max_timeout": (float, "longest timeout a client may ask for (default %(default)s)"),
 }
 assert set(_OPTIONS) | {"paused"} == set(_DEFAULTS), "every setting needs an option"
 
@@ -86,23 +122,34 @@ def _env_flag(name: str) -> bool:
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that starts a server."""
     group = parser.add_argument_group(
-        "server settings", "each can also be set as an environment variable LAB_<NAME>, "
-        "e.g. LAB_PORT=9000"
+        "server settings",
+        "each can also be set as an environment variable LAB_<NAME>, e.g. LAB_PORT=9000",
     )
     for name, (convert, help_text) in _OPTIONS.items():
         option = "--" + name.replace("_", "-")
-        extra = {"choices": ARRIVALS} if name == "arrivals" else {}
-        group.add_argument(option, type=convert, default=_env(name, convert), help=help_text,
-                           **extra)
+        extra: dict[str, Any] = {"choices": ARRIVALS} if name == "arrivals" else {}
+        group.add_argument(
+            option, type=convert, default=_env(name, convert), help=help_text, **extra
+        )
         if name == "arrivals":
-            group.add_argument("--paused", action="store_true", default=_env_flag("LAB_PAUSED"),
-                               help="start with the ticker paused (resume with PUT /source)")
-    group.add_argument("--token", default=os.environ.get("LAB_TOKEN"),
-                       help="the token for changing endpoints when not on loopback "
-                       "(default: a new random one, printed at start)")
-    group.add_argument("--access-log", action="store_true",
-                       default=_env_flag("LAB_ACCESS_LOG"),
-                       help="print one line per request to stderr (slows heavy loads)")
+            group.add_argument(
+                "--paused",
+                action="store_true",
+                default=_env_flag("LAB_PAUSED"),
+                help="start with the ticker paused (resume with PUT /source)",
+            )
+    group.add_argument(
+        "--token",
+        default=os.environ.get("LAB_TOKEN"),
+        help="the token for changing endpoints when not on loopback "
+        "(default: a new random one, printed at start)",
+    )
+    group.add_argument(
+        "--access-log",
+        action="store_true",
+        default=_env_flag("LAB_ACCESS_LOG"),
+        help="print one line per request to stderr (slows heavy loads)",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> Settings:

@@ -12,7 +12,7 @@ import math
 import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from lab.names import ARRIVALS
 
@@ -25,14 +25,18 @@ LONGPOLL_TIMEOUT_S = 25.0
 """Seconds a long poll is held when the client names no timeout (clients use it too)."""
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     # bool is an int subclass, but `"rate": true` is a mistake, not 1 event per second.
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def ticker_problems(
-    rate: object, arrivals: object, payload_bytes: object, paused: object,
-    max_payload_bytes: int = MAX_PAYLOAD_BYTES, max_bytes_per_s: float | None = None,
+    rate: object,
+    arrivals: object,
+    payload_bytes: object,
+    paused: object,
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+    max_bytes_per_s: float | None = None,
 ) -> Iterator[str]:
     """Why these ticker settings cannot be used (nothing when they can)."""
     if not _is_number(rate) or not 0 <= rate <= MAX_RATE:  # NaN fails both comparisons
@@ -40,15 +44,18 @@ def ticker_problems(
     if arrivals not in ARRIVALS:
         yield f"arrivals must be one of {', '.join(ARRIVALS)}, not {arrivals!r}"
     if (
-        not isinstance(payload_bytes, int) or isinstance(payload_bytes, bool)
+        not isinstance(payload_bytes, int)
+        or isinstance(payload_bytes, bool)
         or not 0 <= payload_bytes <= max_payload_bytes
-    ):
+    ):  # a whole number of bytes, not a float nor True
         yield (
             f"payload_bytes must be a whole number from 0 to {max_payload_bytes}, "
             f"not {payload_bytes!r}"
         )
     elif (
-        max_bytes_per_s is not None and _is_number(rate) and 0 <= rate <= MAX_RATE
+        max_bytes_per_s is not None
+        and _is_number(rate)
+        and 0 <= rate <= MAX_RATE
         and rate * payload_bytes > max_bytes_per_s
     ):
         yield (
@@ -118,8 +125,12 @@ class Settings:
         if not isinstance(self.port, int) or not 0 <= self.port <= 65_535:
             yield f"port must be between 0 and 65535, not {self.port}"
         yield from ticker_problems(
-            self.rate, self.arrivals, self.payload_bytes, self.paused,
-            self.max_payload_bytes, self.max_source_bytes_per_s,
+            self.rate,
+            self.arrivals,
+            self.payload_bytes,
+            self.paused,
+            self.max_payload_bytes,
+            self.max_source_bytes_per_s,
         )
         yield from at_least("history", 1, "keep at least 1 event")
         yield from at_least("history_bytes", 1024, "be at least 1024")

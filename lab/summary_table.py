@@ -56,8 +56,13 @@ def _ordered(rows: Sequence[CellSummary]) -> list[CellSummary]:
 
     def key(row: CellSummary) -> tuple:
         interval = row.interval_s or 0
-        return (TRANSPORT_ORDER.get(row.transport, 99), interval != (main_interval or 0),
-                interval, row.users, row.cell)
+        return (
+            TRANSPORT_ORDER.get(row.transport, 99),
+            interval != (main_interval or 0),
+            interval,
+            row.users,
+            row.cell,
+        )
 
     return sorted(rows, key=key)
 
@@ -65,16 +70,25 @@ def _ordered(rows: Sequence[CellSummary]) -> list[CellSummary]:
 def summary_table(rows: Sequence[CellSummary]) -> str:
     """The summary rows as a Markdown table (numbers from the rows, rounded for reading)."""
     columns = list(SUMMARY_TABLE)
-    several = [c for c in ("rate", "arrivals", "timeout_s", "payload_pad_bytes")
-               if len({r.get(c) for r in rows if r.get(c) is not None}) > 1]
-    extra = {"rate": ("events/s", "rate", "number"), "arrivals": ("arrivals", "arrivals", "text"),
-             "timeout_s": ("timeout", "timeout_s", "seconds"),
-             "payload_pad_bytes": ("pad bytes", "payload_pad_bytes", "int")}
+    several = [
+        c
+        for c in ("rate", "arrivals", "timeout_s", "payload_pad_bytes")
+        if len({r.get(c) for r in rows if r.get(c) is not None}) > 1
+    ]
+    extra = {
+        "rate": ("events/s", "rate", "number"),
+        "arrivals": ("arrivals", "arrivals", "text"),
+        "timeout_s": ("timeout", "timeout_s", "seconds"),
+        "payload_pad_bytes": ("pad bytes", "payload_pad_bytes", "int"),
+    }
     for name in reversed(several):
         columns.insert(3, extra[name])
-    lines = ["| " + " | ".join(h for h, _c, _k in columns) + " |",
-             "|" + "|".join(":--" if k in ("transport", "flags", "text") else "--:"
-                            for _h, _c, k in columns) + "|"]
+    lines = [
+        "| " + " | ".join(h for h, _c, _k in columns) + " |",
+        "|"
+        + "|".join(":--" if k in ("transport", "flags", "text") else "--:" for _h, _c, k in columns)
+        + "|",
+    ]
     for row in _ordered(rows):
         cells = []
         for _header, column, kind in columns:

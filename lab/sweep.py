@@ -79,24 +79,53 @@ def process_tree_cpu(root_pid: int) -> dict[int, float]:
     return tree
 
 
-def busiest_process_percent(before: dict[int, float], after: dict[int, float],
-                            seconds: float) -> float:
+def busiest_process_percent(
+    before: dict[int, float], after: dict[int, float], seconds: float
+) -> float:
     """The highest share of one core any load-generator process used over the window."""
     shares = [(after[pid] - before.get(pid, 0.0)) / seconds * 100 for pid in after]
     return max(shares, default=0.0)
 
 
-def locust_command(cell: Cell, config: BenchConfig, scenario: Path, url: str, prefix: Path,
-                   log_dir: Path, run_time: float) -> list[str]:
+def locust_command(
+    cell: Cell,
+    config: BenchConfig,
+    scenario: Path,
+    url: str,
+    prefix: Path,
+    log_dir: Path,
+    run_time: float,
+) -> list[str]:
     command = [
-        sys.executable, "-m", "locust", "-f", str(scenario),
-        "--headless", "--host", url,
-        "-u", str(cell.users), "-r", f"{config.spawn_rate_for(cell.users):g}",
-        "--run-time", f"{math.ceil(run_time)}s", "--stop-timeout", "2",
-        "--csv", str(prefix), "--csv-full-history", "--reset-stats", "--only-summary",
-        "--loglevel", "WARNING", "--events-log", str(log_dir),
-        "--poll-interval", f"{cell.interval_s or config.interval_s:g}",
-        "--longpoll-timeout", f"{cell.timeout_s or config.timeout_s:g}",
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(scenario),
+        "--headless",
+        "--host",
+        url,
+        "-u",
+        str(cell.users),
+        "-r",
+        f"{config.spawn_rate_for(cell.users):g}",
+        "--run-time",
+        f"{math.ceil(run_time)}s",
+        "--stop-timeout",
+        "2",
+        "--csv",
+        str(prefix),
+        "--csv-full-history",
+        "--reset-stats",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--events-log",
+        str(log_dir),
+        "--poll-interval",
+        f"{cell.interval_s or config.interval_s:g}",
+        "--longpoll-timeout",
+        f"{cell.timeout_s or config.timeout_s:g}",
     ]
     processes = config.processes_for(cell)
     if processes > 1:
@@ -106,9 +135,18 @@ def locust_command(cell: Cell, config: BenchConfig, scenario: Path, url: str, pr
 
 def server_args(cell: Cell) -> list[str]:
     return [
-        "--host", "127.0.0.1", "--port", "0", "--rate", f"{cell.rate:g}",
-        "--arrivals", cell.arrivals, "--payload-bytes", str(cell.payload_pad_bytes),
-        "--max-streams", str(max(20_000, cell.users * 2)),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--rate",
+        f"{cell.rate:g}",
+        "--arrivals",
+        cell.arrivals,
+        "--payload-bytes",
+        str(cell.payload_pad_bytes),
+        "--max-streams",
+        str(max(20_000, cell.users * 2)),
     ]
 
 
@@ -120,14 +158,18 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     ramp_s = cell.users / config.spawn_rate_for(cell.users)
     run_time = ramp_s + config.settle_s + config.duration_s + 1
 
-    with LabProcess(server_args(cell), log=work / "server.log") as server, \
-            scenario_file(cell.transport) as scenario:
-        command = locust_command(cell, config, scenario, server.url, run_dir / cell.name,
-                                 log_dir, run_time)
+    with (
+        LabProcess(server_args(cell), log=work / "server.log") as server,
+        scenario_file(cell.transport) as scenario,
+    ):
+        command = locust_command(
+            cell, config, scenario, server.url, run_dir / cell.name, log_dir, run_time
+        )
         (work / "locust-command.txt").write_text(" ".join(command) + "\n")
         with open(work / "locust.log", "w") as locust_log:
-            locust = subprocess.Popen(command, stdout=locust_log, stderr=subprocess.STDOUT,
-                                      cwd=run_dir)
+            locust = subprocess.Popen(
+                command, stdout=locust_log, stderr=subprocess.STDOUT, cwd=run_dir
+            )
             started = time.monotonic()
             progress.wait_until(started + ramp_s + config.settle_s, "ramping up", locust)
             cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
@@ -142,17 +184,22 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
         json.dumps({"before": before, "after": after}, indent=1) + "\n"
     )
     result = measure_cell(
-        cell, before, after, read_deliveries(log_dir, before["time"], after["time"]),
+        cell,
+        before,
+        after,
+        read_deliveries(log_dir, before["time"], after["time"]),
         busiest_process_percent(cpu_before, cpu_after, cpu_window_s),
         count_client_errors(run_dir / f"{cell.name}_failures.csv"),
-        config.interval_s, config.timeout_s,
+        config.interval_s,
+        config.timeout_s,
     )
     if exit_code is None:
         locust.kill()
         result.problems.insert(0, "Locust did not stop by itself and was killed")
     elif exit_code not in (0, 1):  # 1 = "some requests failed", reported from the data
-        result.problems.insert(0, f"Locust exited with code {exit_code} "
-                               f"(see {work / 'locust.log'})")
+        result.problems.insert(
+            0, f"Locust exited with code {exit_code} (see {work / 'locust.log'})"
+        )
     return result
 
 
@@ -172,8 +219,11 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     manifest: dict = {
         "run_id": run_id,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "parameters": {k: (list(v) if isinstance(v, tuple) else v)
-                       for k, v in asdict(config).items() if k != "out"},
+        "parameters": {
+            k: (list(v) if isinstance(v, tuple) else v)
+            for k, v in asdict(config).items()
+            if k != "out"
+        },
         "cells": [],
         "versions": versions(),
         "commit": git_commit(),
@@ -182,14 +232,20 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
         "n-th delivery was kept",
     }
     planned = [config.cell_seconds(c) for c in cells]
-    print(f"Sweep {run_id}: {len(cells)} cells, about {clock(sum(planned))} "
-          f"(writing {run_dir})", file=out, flush=True)
+    print(
+        f"Sweep {run_id}: {len(cells)} cells, about {clock(sum(planned))} (writing {run_dir})",
+        file=out,
+        flush=True,
+    )
     progress = Progress(planned, out)
     results: list[CellResult] = []
     failed: dict[str, list[str]] = {}
     for index, cell in enumerate(cells):
-        progress.begin(index, f"{cell.transport} x {cell.users} users"
-                       + (f", every {cell.interval_s:g} s" if cell.interval_s else ""))
+        progress.begin(
+            index,
+            f"{cell.transport} x {cell.users} users"
+            + (f", every {cell.interval_s:g} s" if cell.interval_s else ""),
+        )
         try:
             result = run_cell(cell, config, run_dir, progress)
         except Exception as error:  # one broken cell must not lose the others
@@ -197,11 +253,15 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
             manifest["cells"].append({"cell": cell.name, "status": "failed", "error": str(error)})
             continue
         results.append(result)
-        manifest["cells"].append({
-            "cell": cell.name, "status": "problems" if result.problems else "ok",
-            "problems": result.problems, "sample_every": result.sample_every,
-            "sse_frame_arithmetic_bytes": result.frame_arithmetic,
-        })
+        manifest["cells"].append(
+            {
+                "cell": cell.name,
+                "status": "problems" if result.problems else "ok",
+                "problems": result.problems,
+                "sample_every": result.sample_every,
+                "sse_frame_arithmetic_bytes": result.frame_arithmetic,
+            }
+        )
     progress.done()
     run_folder.write_summary(run_dir, [r.summary for r in results])
     run_folder.write_events(run_dir, [row for r in results for row in r.events_rows])
@@ -212,10 +272,13 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     print_summary([r.summary for r in results], problems, out)
     for result in results:
         if result.frame_arithmetic is not None and result.summary.overhead_bytes_per_event:
-            print(f"{result.cell.name}: SSE overhead per event measured "
-                  f"{result.summary.overhead_bytes_per_event:.2f} bytes; frame arithmetic (id, "
-                  f"event and data lines, blank line, chunk framing) "
-                  f"{result.frame_arithmetic:.2f} bytes", file=out)
+            print(
+                f"{result.cell.name}: SSE overhead per event measured "
+                f"{result.summary.overhead_bytes_per_event:.2f} bytes; frame arithmetic (id, "
+                f"event and data lines, blank line, chunk framing) "
+                f"{result.frame_arithmetic:.2f} bytes",
+                file=out,
+            )
     if config.report:
         from lab import report  # draws with matplotlib, which only the report needs
 
@@ -223,24 +286,27 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     return run_dir
 
 
-def print_summary(rows: list[CellSummary], problems: dict[str, list[str]],
-                  out: TextIO) -> None:
+def print_summary(rows: list[CellSummary], problems: dict[str, list[str]], out: TextIO) -> None:
     def shown(value: float | None) -> str:
         return "–" if value is None else fmt_number(value)
 
-    print(f"\n{'cell':<34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'B/event':>8} "
-          f"{'CPU µs/ev':>9}", file=out)
+    print(
+        f"\n{'cell':<34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'B/event':>8} {'CPU µs/ev':>9}",
+        file=out,
+    )
     for row in rows:
-        print(f"{row.cell:<34} {shown(row.latency_p50_ms):>8} {shown(row.latency_p99_ms):>8} "
-              f"{shown(row.requests_per_s):>8} {shown(row.bytes_per_event):>8} "
-              f"{shown(row.server_cpu_us_per_event):>9}", file=out)
+        print(
+            f"{row.cell:<34} {shown(row.latency_p50_ms):>8} {shown(row.latency_p99_ms):>8} "
+            f"{shown(row.requests_per_s):>8} {shown(row.bytes_per_event):>8} "
+            f"{shown(row.server_cpu_us_per_event):>9}",
+            file=out,
+        )
     if problems:
         print("\nPROBLEMS: these cells cannot be taken at face value:", file=out)
         for name, found in problems.items():
             for problem in found:
                 print(f"  {name}: {problem}", file=out)
     else:
-        print("\nNo cell lost or repeated an event, hit an error or saturated its client.",
-              file=out)
-
-
+        print(
+            "\nNo cell lost or repeated an event, hit an error or saturated its client.", file=out
+        )

@@ -19,6 +19,7 @@ reaching one user (as in lab.measurement).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 import math
 from dataclasses import dataclass
 
@@ -103,12 +104,17 @@ def tick_json_bytes(
     pad_bytes: int = 16, event_id: int = 1000, ts: float = 1795375312.8424191
 ) -> int:
     """The exact size of a tick's JSON, compact UTF-8, as the server encodes it."""
-    event = {"id": event_id, "ts": ts, "type": "tick",
-             "data": {"n": event_id, "pad": "x" * pad_bytes}}
+    event = {
+        "id": event_id,
+        "ts": ts,
+        "type": "tick",
+        "data": {"n": event_id, "pad": "x" * pad_bytes},
+    }
     return len(to_json_bytes(event))
 
 
 # --- argument checks -----------------------------------------------------------------------
+
 
 def _number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
@@ -138,12 +144,13 @@ def _users(value: object) -> int:
 
 
 def _arrivals(value: object) -> str:
-    if value not in ARRIVALS:
+    if not isinstance(value, str) or value not in ARRIVALS:
         raise ValueError(f"arrivals must be 'fixed' or 'poisson', not {value!r}.")
-    return value  # type: ignore[return-value]
+    return value
 
 
 # --- the three transports ------------------------------------------------------------------
+
 
 def empty_poll_share(rate: float, interval_s: float, arrivals: str) -> float:
     """The share of short polls that find nothing new, with x = rate × interval.
@@ -349,7 +356,11 @@ def sse(
     )
 
 
-_MODELS = {"short_polling": short_polling, "long_polling": long_polling, "sse": sse}
+MODELS: dict[str, Callable[..., Prediction]] = {
+    "short_polling": short_polling,
+    "long_polling": long_polling,
+    "sse": sse,
+}
 
 
 def predict(transport: str, **params: object) -> Prediction:
@@ -358,19 +369,21 @@ def predict(transport: str, **params: object) -> Prediction:
     Parameters the transport does not use are ignored, and None means "not given" (the
     default applies), so one dict of a cell's settings serves all three transports.
     """
-    model = _MODELS.get(transport)
+    model = MODELS.get(transport)
     if model is None:
-        raise ValueError(
-            f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}."
-        )
+        raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}.")
     accepted = inspect.signature(model).parameters
     given = {k: v for k, v in params.items() if k in accepted and v is not None}
     missing = [
-        name for name, p in accepted.items()
+        name
+        for name, p in accepted.items()
         if p.default is inspect.Parameter.empty and name not in given
     ]
     if missing:
-        article = {"short_polling": "a short polling", "long_polling": "a long polling",
-                   "sse": "an SSE"}[transport]
+        article = {
+            "short_polling": "a short polling",
+            "long_polling": "a long polling",
+            "sse": "an SSE",
+        }[transport]
         raise ValueError(f"{article} prediction needs {' and '.join(missing)}.")
     return model(**given)

@@ -43,7 +43,7 @@ class Ticker:
         self.payload_bytes = 16
         self.paused = False
         self.ticks = 0
-        self._limits = {"max_payload_bytes": max_payload_bytes, "max_bytes_per_s": max_bytes_per_s}
+        self._limits = (max_payload_bytes, max_bytes_per_s)
         self._rng = rng or random.Random()
         self._changed = gevent.event.Event()
         self._greenlet: gevent.Greenlet | None = None
@@ -68,13 +68,19 @@ class Ticker:
             )
         new = self.settings() | changes
         rate, arrivals, payload, paused = (
-            new["rate"], new["arrivals"], new["payload_bytes"], new["paused"]
+            new["rate"],
+            new["arrivals"],
+            new["payload_bytes"],
+            new["paused"],
         )
-        problems = list(ticker_problems(rate, arrivals, payload, paused, **self._limits))
+        problems = list(ticker_problems(rate, arrivals, payload, paused, *self._limits))
         if problems:
             raise TickerSettingsError("; ".join(problems))
         self.rate, self.arrivals, self.payload_bytes, self.paused = (
-            float(rate), arrivals, payload, paused
+            float(rate),
+            arrivals,
+            payload,
+            paused,
         )
         self._changed.set()
         return self.settings()

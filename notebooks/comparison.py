@@ -85,8 +85,10 @@ def choose_run(run: str | os.PathLike | None) -> Path:
         candidate = ROOT / "results" / name
         if (candidate / "summary.csv").is_file():
             return candidate
-    raise FileNotFoundError("no run found in results/latest or results/reference: run "
-                            "`lab bench` (or `lab bench --quick`) first, or set RUN")
+    raise FileNotFoundError(
+        "no run found in results/latest or results/reference: run "
+        "`lab bench` (or `lab bench --quick`) first, or set RUN"
+    )
 
 
 RUN_DIR = choose_run(RUN)
@@ -100,8 +102,10 @@ except ValueError:
 print(f"Run: {shown} ({len(run.rows)} cells)")
 if manifest:
     machine = manifest.get("machine", {})
-    print(f"Started {manifest.get('started', '?')} on {machine.get('cores', '?')} cores "
-          f"({machine.get('cpu', '?')})")
+    print(
+        f"Started {manifest.get('started', '?')} on {machine.get('cores', '?')} cores "
+        f"({machine.get('cpu', '?')})"
+    )
     if manifest.get("parameters", {}).get("quick"):
         print("This is a --quick smoke run: few users and short windows.")
 
@@ -212,8 +216,12 @@ show("07_latency_over_time")
 
 # %%
 for verdict in claims.check_claims(run.rows):
-    display(Markdown(f"**{verdict.number}. “{verdict.claim}”** — verdict: "
-                     f"**{verdict.verdict}**\n\n{verdict.explanation}"))
+    display(
+        Markdown(
+            f"**{verdict.number}. “{verdict.claim}”** — verdict: "
+            f"**{verdict.verdict}**\n\n{verdict.explanation}"
+        )
+    )
 
 # %% [markdown]
 # ## Exercises

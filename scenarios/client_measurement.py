@@ -28,13 +28,23 @@ from lab.sweep_plan import LONGPOLL_TIMEOUT_S, POLL_INTERVAL_S
 
 @events.init_command_line_parser.add_listener
 def add_options(parser) -> None:
-    parser.add_argument("--poll-interval", type=float, default=POLL_INTERVAL_S,
-                        help="seconds between short polls (default %(default)s)")
-    parser.add_argument("--longpoll-timeout", type=float, default=LONGPOLL_TIMEOUT_S,
-                        help="seconds the server may hold a long poll (default %(default)s)")
-    parser.add_argument("--events-log", default="",
-                        help="folder for raw per-delivery logs, one CSV per process "
-                        "(default: none)")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=POLL_INTERVAL_S,
+        help="seconds between short polls (default %(default)s)",
+    )
+    parser.add_argument(
+        "--longpoll-timeout",
+        type=float,
+        default=LONGPOLL_TIMEOUT_S,
+        help="seconds the server may hold a long poll (default %(default)s)",
+    )
+    parser.add_argument(
+        "--events-log",
+        default="",
+        help="folder for raw per-delivery logs, one CSV per process (default: none)",
+    )
 
 
 class EventsLost(Exception):
@@ -106,17 +116,33 @@ class DeliveryRecorder:
             event_bytes = len(to_json_bytes(event))
         latency = latency_ms(received_at, event["ts"])
         fire = self.environment.events.request.fire
-        fire(request_type=EVENT_ENTRY, name=self.transport, response_time=latency,
-             response_length=event_bytes, exception=None, context={})
+        fire(
+            request_type=EVENT_ENTRY,
+            name=self.transport,
+            response_time=latency,
+            response_length=event_bytes,
+            exception=None,
+            context={},
+        )
         lost, repeated = self.sequence.see(event["id"])
         if lost:
-            fire(request_type=EVENT_ENTRY, name=sequence_entry(self.transport), response_time=0,
-                 response_length=0, context={},
-                 exception=EventsLost(f"{lost} event(s) lost before id {event['id']}"))
+            fire(
+                request_type=EVENT_ENTRY,
+                name=sequence_entry(self.transport),
+                response_time=0,
+                response_length=0,
+                context={},
+                exception=EventsLost(f"{lost} event(s) lost before id {event['id']}"),
+            )
         if repeated:
-            fire(request_type=EVENT_ENTRY, name=sequence_entry(self.transport), response_time=0,
-                 response_length=0, context={},
-                 exception=EventsRepeated(f"event {event['id']} received again"))
+            fire(
+                request_type=EVENT_ENTRY,
+                name=sequence_entry(self.transport),
+                response_time=0,
+                response_length=0,
+                context={},
+                exception=EventsRepeated(f"event {event['id']} received again"),
+            )
         RAW_LOG.write(
             self._log_folder,
             (f"{received_at:.6f}", self.user, event["id"], f"{latency:.3f}", event_bytes),

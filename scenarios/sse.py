@@ -52,8 +52,11 @@ class SSEUser(User):
 
     def request_bytes(self) -> bytes:
         lines = [
-            "GET /sse HTTP/1.1", f"Host: {self.host_header}", "Accept: text/event-stream",
-            "Cache-Control: no-cache", "User-Agent: lab-locust-sse",
+            "GET /sse HTTP/1.1",
+            f"Host: {self.host_header}",
+            "Accept: text/event-stream",
+            "Cache-Control: no-cache",
+            "User-Agent: lab-locust-sse",
         ]
         if self.last_event_id:
             lines.append(f"Last-Event-ID: {self.last_event_id}")
@@ -113,8 +116,12 @@ class SSEUser(User):
 
     def record_open(self, started: float, length: int, error: Exception | None) -> None:
         self.environment.events.request.fire(
-            request_type="GET", name="/sse", response_time=(time.perf_counter() - started) * 1000,
-            response_length=length, exception=error, context={},
+            request_type="GET",
+            name="/sse",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=length,
+            exception=error,
+            context={},
         )
 
 

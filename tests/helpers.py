@@ -97,8 +97,13 @@ def run_server(
     if "--host" not in args:
         args = (*args, "--host", "127.0.0.1")
     try:
-        lab = LabProcess(args, preexec_fn=preexec_fn, cwd=source_dir, pythonpath=source_dir,
-                         timeout=START_TIMEOUT)
+        lab = LabProcess(
+            args,
+            preexec_fn=preexec_fn,
+            cwd=source_dir,
+            pythonpath=source_dir,
+            timeout=START_TIMEOUT,
+        )
     except ServerDidNotStart as error:
         raise AssertionError(f"the server did not start: {error}") from None
     try:

@@ -15,9 +15,28 @@ from lab.cell_summary import SUMMARY_COLUMNS
 @pytest.mark.slow
 def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
     command = [
-        sys.executable, "-m", "lab", "bench", "--users", "3", "--rate", "4",
-        "--duration", "3", "--settle", "1", "--spawn-rate", "10", "--interval-sweep",
-        "--timeout", "5", "--out", str(tmp_path), "--run-id", "tiny", "--no-report",
+        sys.executable,
+        "-m",
+        "lab",
+        "bench",
+        "--users",
+        "3",
+        "--rate",
+        "4",
+        "--duration",
+        "3",
+        "--settle",
+        "1",
+        "--spawn-rate",
+        "10",
+        "--interval-sweep",
+        "--timeout",
+        "5",
+        "--out",
+        str(tmp_path),
+        "--run-id",
+        "tiny",
+        "--no-report",
     ]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert finished.returncode == 0, finished.stdout + finished.stderr

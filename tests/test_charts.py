@@ -85,6 +85,7 @@ def copy_fixture(tmp_path: Path, leave_out: str = "") -> Path:
 
 # --- drawing everything ---------------------------------------------------------------------
 
+
 def test_draw_all_draws_every_chart(drawn):
     out, result = drawn
     names = [chart.name for chart in CHARTS]
@@ -96,8 +97,9 @@ def test_draw_all_draws_every_chart(drawn):
 
 
 def test_charts_are_saved_where_they_are_told_also_as_svg(figures, tmp_path):
-    png, _svg = charts.save(figures["04_bytes_per_event"], tmp_path, "04_bytes_per_event",
-                            formats=("png", "svg"))
+    png, _svg = charts.save(
+        figures["04_bytes_per_event"], tmp_path, "04_bytes_per_event", formats=("png", "svg")
+    )
     path = png
     assert path == tmp_path / "04_bytes_per_event.png"
     assert path.read_bytes().startswith(PNG_SIGNATURE)
@@ -114,8 +116,12 @@ def test_draw_all_writes_into_the_run_folder_by_default(saved, run):
 @pytest.mark.parametrize(
     ("leave_out", "skipped", "reason"),
     [
-        pytest.param("*_stats_history.csv", "07_latency_over_time", "no Locust stats history",
-                     id="no stats history"),
+        pytest.param(
+            "*_stats_history.csv",
+            "07_latency_over_time",
+            "no Locust stats history",
+            id="no stats history",
+        ),
         pytest.param("events.csv", "02_latency_cdf", "no events.csv", id="no events.csv"),
     ],
 )
@@ -123,14 +129,19 @@ def test_missing_data_skips_a_chart_and_says_why(tmp_path, saved, leave_out, ski
     folder = copy_fixture(tmp_path, leave_out)
     result = draw_all(read_run(folder), out_dir=tmp_path / "out")
     assert sorted(p.stem for p in result.drawn) == sorted(
-        c.name for c in CHARTS if c.name != skipped)
+        c.name for c in CHARTS if c.name != skipped
+    )
     assert list(result.skipped) == [skipped]
     assert reason in result.skipped[skipped]
 
 
 def test_a_transport_without_stats_history_leaves_its_panel_out(run):
-    partial = Run(run.path, run.rows, run.events,
-                  {k: v for k, v in run.history.items() if not k.startswith("sse")})
+    partial = Run(
+        run.path,
+        run.rows,
+        run.events,
+        {k: v for k, v in run.history.items() if not k.startswith("sse")},
+    )
     fig = figure_latency_over_time(partial)
     headings = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert [h.split(",")[0] for h in headings] == ["Short polling", "Long polling"]
@@ -139,44 +150,62 @@ def test_a_transport_without_stats_history_leaves_its_panel_out(run):
 
 # --- titles state findings computed from the data -------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("chart", "in_title", "in_subtitle"),
     [
-        pytest.param("01_latency_vs_users",
-                     ["At 100 users SSE delivers in 1.90 ms",
-                      "short polling waits about half its 1 s interval (502 ms)"],
-                     ["short polling 991 ms", "long polling 24.6 ms", "SSE 11.8 ms"],
-                     id="1 latency"),
+        pytest.param(
+            "01_latency_vs_users",
+            [
+                "At 100 users SSE delivers in 1.90 ms",
+                "short polling waits about half its 1 s interval (502 ms)",
+            ],
+            ["short polling 991 ms", "long polling 24.6 ms", "SSE 11.8 ms"],
+            id="1 latency",
+        ),
         # events.csv at 100 users: 99th percentiles 9.03 ms (SSE) and 989 ms (short polling)
-        pytest.param("02_latency_cdf",
-                     ["At 100 users 99% of SSE events arrive within 9.03 ms",
-                      "short polling needs 989 ms"],
-                     ["short polling 532 ms", "long polling 4.54 ms", "SSE 1.98 ms"],
-                     id="2 distribution"),
-        pytest.param("03_requests_vs_users",
-                     ["At 100 users long polling makes 201 requests/s",
-                      "short polling 100 and SSE 1.67"],
-                     ["long polling 1.01 per event", "100 ÷ 1 s"],
-                     id="3 requests"),
-        pytest.param("04_bytes_per_event",
-                     ["SSE puts 132 bytes on the wire per event",
-                      "long polling 362 (73.8% of it overhead)"],
-                     ["at 100 users", "JSON is 95 B"],
-                     id="4 bytes"),
-        pytest.param("05_server_cpu_per_event",
-                     ["At 100 users the server spends 15.0 µs per event on SSE",
-                      "176 µs on long polling (12×)"],
-                     ["CPU time"],
-                     id="5 cpu"),
-        pytest.param("06_empty_polls",
-                     ["the fewer empty polls: 37.2% at 1 event, 1.83% at 4 events"],
-                     ["2 events/s", "every 0.5 s, 1 s and 2 s"],
-                     id="6 empty polls"),
-        pytest.param("07_latency_over_time",
-                     ["median holds at 510 ms (short polling), 4 ms (long polling) and 2 ms "
-                      "(SSE)", "p99 climbs for long polling (18 ms → 28 ms)"],
-                     [],
-                     id="7 over time"),
+        pytest.param(
+            "02_latency_cdf",
+            ["At 100 users 99% of SSE events arrive within 9.03 ms", "short polling needs 989 ms"],
+            ["short polling 532 ms", "long polling 4.54 ms", "SSE 1.98 ms"],
+            id="2 distribution",
+        ),
+        pytest.param(
+            "03_requests_vs_users",
+            ["At 100 users long polling makes 201 requests/s", "short polling 100 and SSE 1.67"],
+            ["long polling 1.01 per event", "100 ÷ 1 s"],
+            id="3 requests",
+        ),
+        pytest.param(
+            "04_bytes_per_event",
+            ["SSE puts 132 bytes on the wire per event", "long polling 362 (73.8% of it overhead)"],
+            ["at 100 users", "JSON is 95 B"],
+            id="4 bytes",
+        ),
+        pytest.param(
+            "05_server_cpu_per_event",
+            [
+                "At 100 users the server spends 15.0 µs per event on SSE",
+                "176 µs on long polling (12×)",
+            ],
+            ["CPU time"],
+            id="5 cpu",
+        ),
+        pytest.param(
+            "06_empty_polls",
+            ["the fewer empty polls: 37.2% at 1 event, 1.83% at 4 events"],
+            ["2 events/s", "every 0.5 s, 1 s and 2 s"],
+            id="6 empty polls",
+        ),
+        pytest.param(
+            "07_latency_over_time",
+            [
+                "median holds at 510 ms (short polling), 4 ms (long polling) and 2 ms (SSE)",
+                "p99 climbs for long polling (18 ms → 28 ms)",
+            ],
+            [],
+            id="7 over time",
+        ),
     ],
 )
 def test_titles_state_the_finding_with_numbers(figures, chart, in_title, in_subtitle):
@@ -201,17 +230,21 @@ def test_titles_follow_the_data(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     changed = read_run(folder)
-    assert "At 100 users SSE delivers in 2.70 ms" in title(
-        figure_latency_vs_users(changed))
+    assert "At 100 users SSE delivers in 2.70 ms" in title(figure_latency_vs_users(changed))
     assert "44.0 µs per event on SSE" in title(figure_server_cpu_per_event(changed))
     assert "(4×)" in title(figure_server_cpu_per_event(changed))
 
 
 # --- flagged cells are drawn differently, never hidden --------------------------------------
 
+
 def lines_with_gid(fig, prefix: str) -> list[Line2D]:
-    return [line for ax in fig.axes for line in ax.get_lines()
-            if (line.get_gid() or "").startswith(prefix)]
+    return [
+        line
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if (line.get_gid() or "").startswith(prefix)
+    ]
 
 
 def test_lost_events_are_hollow_markers_with_a_red_cross_and_a_label(figures):
@@ -245,8 +278,11 @@ def test_client_bound_cells_are_hollow_with_a_label(figures):
 
 def test_flagged_bars_are_hollow(figures):
     fig = figures["04_bytes_per_event"]
-    bars = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)
-            and (p.get_gid() or "").startswith("flagged:lost:")]
+    bars = [
+        p
+        for p in fig.axes[0].patches
+        if isinstance(p, Rectangle) and (p.get_gid() or "").startswith("flagged:lost:")
+    ]
     assert len(bars) == 2  # payload and overhead of the long-polling bar
     assert all(bar.get_facecolor() == WHITE for bar in bars)
     assert lines_with_gid(fig, "lost-mark:long_polling-u100-r2")
@@ -263,6 +299,7 @@ def test_flagged_distributions_are_dashed(figures):
 
 # --- one look across the charts -------------------------------------------------------------
 
+
 def test_theory_lines_are_dashed_in_the_transports_colour(figures):
     fig = figures["03_requests_vs_users"]
     for transport, color in TRANSPORT_COLORS.items():
@@ -272,8 +309,11 @@ def test_theory_lines_are_dashed_in_the_transports_colour(figures):
 
 
 def test_colours_and_labels_are_the_lab_s():
-    assert TRANSPORT_COLORS == {"short_polling": "#1f77b4", "long_polling": "#ff7f0e",
-                                "sse": "#2ca02c"}
+    assert TRANSPORT_COLORS == {
+        "short_polling": "#1f77b4",
+        "long_polling": "#ff7f0e",
+        "sse": "#2ca02c",
+    }
     assert set(TRANSPORT_LABELS) == set(TRANSPORT_COLORS)
 
 

@@ -41,19 +41,30 @@ def sse(users, **values):
 
 # --- the claims, table-driven ---------------------------------------------------------------
 
+
 def delay(users, max_ms, interval=5.0):
-    return poll(users, interval, latency_max_ms=max_ms, latency_mean_ms=interval * 500,
-                latency_p99_ms=max_ms * 0.99)
+    return poll(
+        users,
+        interval,
+        latency_max_ms=max_ms,
+        latency_mean_ms=interval * 500,
+        latency_p99_ms=max_ms * 0.99,
+    )
 
 
 def requests(users, per_s, interval=1.0, empty=0.0):
-    return poll(users, interval, requests_per_s=per_s, empty_share=empty,
-                theory_empty_share=0.0)
+    return poll(users, interval, requests_per_s=per_s, empty_share=empty, theory_empty_share=0.0)
 
 
 def overhead(transport, users, nbytes):
-    return row(transport, users, overhead_bytes_per_event=nbytes, payload_bytes_per_event=95.0,
-               bytes_per_event=95.0 + nbytes, requests_per_event=1.0)
+    return row(
+        transport,
+        users,
+        overhead_bytes_per_event=nbytes,
+        payload_bytes_per_event=95.0,
+        bytes_per_event=95.0 + nbytes,
+        requests_per_event=1.0,
+    )
 
 
 def latency(users, lp_ms, sse_ms):
@@ -61,13 +72,17 @@ def latency(users, lp_ms, sse_ms):
 
 
 def load(users, lp_cpu, sse_cpu, lp_requests=1.0, sse_requests=0.0):
-    return [longpoll(users, server_cpu_us_per_event=lp_cpu, requests_per_event=lp_requests),
-            sse(users, server_cpu_us_per_event=sse_cpu, requests_per_event=sse_requests)]
+    return [
+        longpoll(users, server_cpu_us_per_event=lp_cpu, requests_per_event=lp_requests),
+        sse(users, server_cpu_us_per_event=sse_cpu, requests_per_event=sse_requests),
+    ]
 
 
 def sweep(users, points):
-    return [poll(users, interval, latency_mean_ms=mean, requests_per_s=per_s)
-            for interval, mean, per_s in points]
+    return [
+        poll(users, interval, latency_mean_ms=mean, requests_per_s=per_s)
+        for interval, mean, per_s in points
+    ]
 
 
 CASES = [
@@ -75,54 +90,105 @@ CASES = [
     pytest.param(check_polling_delay, [delay(100, 4950)], HOLDS, id="1-holds"),
     pytest.param(check_polling_delay, [delay(100, 7000)], DOES_NOT_HOLD, id="1-too-long"),
     pytest.param(check_polling_delay, [delay(100, 2000)], DOES_NOT_HOLD, id="1-never-close"),
-    pytest.param(check_polling_delay, [delay(10, 4990), delay(1000, 6200)], DEPENDS,
-                 id="1-depends"),
-    pytest.param(check_polling_delay, [delay(100, 990, interval=1.0)], NOT_MEASURED,
-                 id="1-not-measured"),
-    pytest.param(check_polling_requests, [requests(10, 10.0), requests(1000, 985.0)], HOLDS,
-                 id="2-holds"),
-    pytest.param(check_polling_requests, [requests(1000, 700.0)], DOES_NOT_HOLD,
-                 id="2-does-not-hold"),
-    pytest.param(check_polling_requests, [requests(10, 10.0), requests(1000, 700.0)], DEPENDS,
-                 id="2-depends"),
-    pytest.param(check_polling_requests, [requests(100, 50.0, interval=2.0)], NOT_MEASURED,
-                 id="2-not-measured"),
-    pytest.param(check_overhead_bytes, [overhead("sse", 10, 6), overhead("long_polling", 10, 280)],
-                 HOLDS, id="3-holds"),
-    pytest.param(check_overhead_bytes, [overhead("sse", 10, 33), overhead("long_polling", 10, 280)],
-                 DOES_NOT_HOLD, id="3-sse-part-fails"),
-    pytest.param(check_overhead_bytes, [overhead("sse", 10, 6), overhead("long_polling", 10, 40)],
-                 DOES_NOT_HOLD, id="3-long-polling-part-fails"),
-    pytest.param(check_overhead_bytes, [overhead("sse", 10, 6), overhead("sse", 100, 33),
-                                        overhead("long_polling", 10, 280)],
-                 DEPENDS, id="3-depends"),
-    pytest.param(check_overhead_bytes, [overhead("long_polling", 10, 280)], NOT_MEASURED,
-                 id="3-not-measured"),
-    pytest.param(check_delivery_latency, latency(10, 150, 0.5) + latency(100, 180, 0.6), HOLDS,
-                 id="4-holds"),
-    pytest.param(check_delivery_latency, latency(10, 2.4, 1.5) + latency(100, 20, 4.2),
-                 DOES_NOT_HOLD, id="4-does-not-hold"),
-    pytest.param(check_delivery_latency, latency(10, 2.4, 0.5) + latency(1000, 150, 0.8),
-                 DEPENDS, id="4-depends"),
-    pytest.param(check_delivery_latency, [longpoll(10, latency_p50_ms=150)], NOT_MEASURED,
-                 id="4-not-measured"),
+    pytest.param(
+        check_polling_delay, [delay(10, 4990), delay(1000, 6200)], DEPENDS, id="1-depends"
+    ),
+    pytest.param(
+        check_polling_delay, [delay(100, 990, interval=1.0)], NOT_MEASURED, id="1-not-measured"
+    ),
+    pytest.param(
+        check_polling_requests, [requests(10, 10.0), requests(1000, 985.0)], HOLDS, id="2-holds"
+    ),
+    pytest.param(
+        check_polling_requests, [requests(1000, 700.0)], DOES_NOT_HOLD, id="2-does-not-hold"
+    ),
+    pytest.param(
+        check_polling_requests, [requests(10, 10.0), requests(1000, 700.0)], DEPENDS, id="2-depends"
+    ),
+    pytest.param(
+        check_polling_requests,
+        [requests(100, 50.0, interval=2.0)],
+        NOT_MEASURED,
+        id="2-not-measured",
+    ),
+    pytest.param(
+        check_overhead_bytes,
+        [overhead("sse", 10, 6), overhead("long_polling", 10, 280)],
+        HOLDS,
+        id="3-holds",
+    ),
+    pytest.param(
+        check_overhead_bytes,
+        [overhead("sse", 10, 33), overhead("long_polling", 10, 280)],
+        DOES_NOT_HOLD,
+        id="3-sse-part-fails",
+    ),
+    pytest.param(
+        check_overhead_bytes,
+        [overhead("sse", 10, 6), overhead("long_polling", 10, 40)],
+        DOES_NOT_HOLD,
+        id="3-long-polling-part-fails",
+    ),
+    pytest.param(
+        check_overhead_bytes,
+        [overhead("sse", 10, 6), overhead("sse", 100, 33), overhead("long_polling", 10, 280)],
+        DEPENDS,
+        id="3-depends",
+    ),
+    pytest.param(
+        check_overhead_bytes, [overhead("long_polling", 10, 280)], NOT_MEASURED, id="3-not-measured"
+    ),
+    pytest.param(
+        check_delivery_latency, latency(10, 150, 0.5) + latency(100, 180, 0.6), HOLDS, id="4-holds"
+    ),
+    pytest.param(
+        check_delivery_latency,
+        latency(10, 2.4, 1.5) + latency(100, 20, 4.2),
+        DOES_NOT_HOLD,
+        id="4-does-not-hold",
+    ),
+    pytest.param(
+        check_delivery_latency,
+        latency(10, 2.4, 0.5) + latency(1000, 150, 0.8),
+        DEPENDS,
+        id="4-depends",
+    ),
+    pytest.param(
+        check_delivery_latency,
+        [longpoll(10, latency_p50_ms=150)],
+        NOT_MEASURED,
+        id="4-not-measured",
+    ),
     pytest.param(check_server_load, load(10, 180, 18) + load(100, 176, 15), HOLDS, id="5-holds"),
     pytest.param(check_server_load, load(10, 10, 18), DOES_NOT_HOLD, id="5-does-not-hold"),
-    pytest.param(check_server_load, load(10, 180, 18) + load(100, 12, 15), DEPENDS,
-                 id="5-depends"),
-    pytest.param(check_server_load, [sse(10, server_cpu_us_per_event=15, requests_per_event=0)],
-                 NOT_MEASURED, id="5-not-measured"),
-    pytest.param(check_interval_tradeoff,
-                 sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 1000, 50)]), HOLDS,
-                 id="6-holds"),
-    pytest.param(check_interval_tradeoff,
-                 sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 400, 50)]), DOES_NOT_HOLD,
-                 id="6-does-not-hold"),
-    pytest.param(check_interval_tradeoff,
-                 sweep(10, [(1, 500, 10), (2, 1000, 5)])
-                 + sweep(100, [(1, 500, 100), (2, 1000, 120)]), DEPENDS, id="6-depends"),
-    pytest.param(check_interval_tradeoff, sweep(100, [(1, 500, 100)]), NOT_MEASURED,
-                 id="6-not-measured"),
+    pytest.param(check_server_load, load(10, 180, 18) + load(100, 12, 15), DEPENDS, id="5-depends"),
+    pytest.param(
+        check_server_load,
+        [sse(10, server_cpu_us_per_event=15, requests_per_event=0)],
+        NOT_MEASURED,
+        id="5-not-measured",
+    ),
+    pytest.param(
+        check_interval_tradeoff,
+        sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 1000, 50)]),
+        HOLDS,
+        id="6-holds",
+    ),
+    pytest.param(
+        check_interval_tradeoff,
+        sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 400, 50)]),
+        DOES_NOT_HOLD,
+        id="6-does-not-hold",
+    ),
+    pytest.param(
+        check_interval_tradeoff,
+        sweep(10, [(1, 500, 10), (2, 1000, 5)]) + sweep(100, [(1, 500, 100), (2, 1000, 120)]),
+        DEPENDS,
+        id="6-depends",
+    ),
+    pytest.param(
+        check_interval_tradeoff, sweep(100, [(1, 500, 100)]), NOT_MEASURED, id="6-not-measured"
+    ),
 ]
 
 
@@ -139,19 +205,54 @@ def test_each_claim_gets_the_verdict_its_numbers_give(check, rows, expected):
 
 FLIPS = [
     # (check, rows, (row index, column, new value), verdict before, verdict after)
-    pytest.param(check_polling_delay, [delay(100, 4950)], (0, "latency_max_ms", 6000),
-                 HOLDS, DOES_NOT_HOLD, id="1"),
-    pytest.param(check_polling_requests, [requests(1000, 1000.0)], (0, "requests_per_s", 880.0),
-                 HOLDS, DOES_NOT_HOLD, id="2"),
-    pytest.param(check_overhead_bytes, [overhead("sse", 10, 33), overhead("long_polling", 10, 280)],
-                 (0, "overhead_bytes_per_event", 5.0), DOES_NOT_HOLD, HOLDS, id="3"),
-    pytest.param(check_delivery_latency, latency(10, 150, 0.5) + latency(100, 180, 0.6),
-                 (2, "latency_p50_ms", 20.0), HOLDS, DEPENDS, id="4"),
-    pytest.param(check_server_load, load(10, 180, 18), (1, "server_cpu_us_per_event", 200.0),
-                 HOLDS, DOES_NOT_HOLD, id="5"),
-    pytest.param(check_interval_tradeoff,
-                 sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 1000, 50)]),
-                 (2, "requests_per_s", 150.0), HOLDS, DOES_NOT_HOLD, id="6"),
+    pytest.param(
+        check_polling_delay,
+        [delay(100, 4950)],
+        (0, "latency_max_ms", 6000),
+        HOLDS,
+        DOES_NOT_HOLD,
+        id="1",
+    ),
+    pytest.param(
+        check_polling_requests,
+        [requests(1000, 1000.0)],
+        (0, "requests_per_s", 880.0),
+        HOLDS,
+        DOES_NOT_HOLD,
+        id="2",
+    ),
+    pytest.param(
+        check_overhead_bytes,
+        [overhead("sse", 10, 33), overhead("long_polling", 10, 280)],
+        (0, "overhead_bytes_per_event", 5.0),
+        DOES_NOT_HOLD,
+        HOLDS,
+        id="3",
+    ),
+    pytest.param(
+        check_delivery_latency,
+        latency(10, 150, 0.5) + latency(100, 180, 0.6),
+        (2, "latency_p50_ms", 20.0),
+        HOLDS,
+        DEPENDS,
+        id="4",
+    ),
+    pytest.param(
+        check_server_load,
+        load(10, 180, 18),
+        (1, "server_cpu_us_per_event", 200.0),
+        HOLDS,
+        DOES_NOT_HOLD,
+        id="5",
+    ),
+    pytest.param(
+        check_interval_tradeoff,
+        sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 1000, 50)]),
+        (2, "requests_per_s", 150.0),
+        HOLDS,
+        DOES_NOT_HOLD,
+        id="6",
+    ),
 ]
 
 
@@ -179,8 +280,7 @@ def test_verdict_explanations_carry_the_measured_numbers():
     verdict = check_delivery_latency(latency(10, 2.4, 0.5) + latency(1000, 150, 0.8))
     assert "holds at 1,000 users, not at 10" in verdict.explanation
 
-    verdict = check_interval_tradeoff(
-        sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 1000, 50)]))
+    verdict = check_interval_tradeoff(sweep(100, [(0.5, 250, 200), (1, 500, 100), (2, 1000, 50)]))
     assert "4.0×" in verdict.explanation
 
 
@@ -200,5 +300,3 @@ def test_check_claims_checks_all_six_in_order_and_rows_without_figures_work():
     verdicts = check_claims([summary("sse", 10)])
     assert [v.number for v in verdicts] == [1, 2, 3, 4, 5, 6]
     assert all(v.verdict == NOT_MEASURED for v in verdicts)
-
-

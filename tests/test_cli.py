@@ -16,8 +16,9 @@ def test_building_the_command_line_imports_no_socket_and_no_matplotlib():
         "build_parser()\n"
         "print(sorted(m for m in ('socket', 'ssl', 'matplotlib') if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -33,7 +34,8 @@ def test_bad_settings_are_a_sentence_not_a_traceback():
 def test_a_missing_run_folder_is_a_sentence(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "lab", "report", str(tmp_path / "nothing")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "there is no run folder" in result.stderr and "Traceback" not in result.stderr

@@ -158,8 +158,11 @@ def raw_exchange(url: str, request: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     ("transport", "path"),
-    [("short_polling", "/poll?since=0"), ("long_polling", "/longpoll?since=0"),
-     ("sse", "/sse?last_event_id=0&limit=2")],
+    [
+        ("short_polling", "/poll?since=0"),
+        ("long_polling", "/longpoll?since=0"),
+        ("sse", "/sse?last_event_id=0&limit=2"),
+    ],
 )
 def test_bytes_are_counted_at_the_socket_exactly(transport, path):
     with run_server("--rate", "0") as fresh:
@@ -184,14 +187,20 @@ def test_metrics_has_every_transport_the_source_and_the_process(server):
     for name in ("short_polling", "long_polling", "sse"):
         counters = metrics["transports"][name]
         assert set(counters) >= {
-            "requests", "responses", "bytes_in", "bytes_out", "open", "events_sent"
+            "requests",
+            "responses",
+            "bytes_in",
+            "bytes_out",
+            "open",
+            "events_sent",
         }
     assert metrics["source"]["last_id"] == server.last_id()
     assert metrics["process"]["cpu_s"] > 0 and metrics["process"]["rss_bytes"] > 1_000_000
     server.get("/poll")
     later = server.metrics()
-    assert later["transports"]["short_polling"]["requests"] > (
-        metrics["transports"]["short_polling"]["requests"]
+    assert (
+        later["transports"]["short_polling"]["requests"]
+        > (metrics["transports"]["short_polling"]["requests"])
     )
 
 

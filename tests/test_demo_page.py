@@ -210,8 +210,7 @@ def test_the_short_polling_rate_follows_the_interval(page):
     slow = seconds_per_request(3)  # the default interval, 1 s
     page.select_option("#interval", "250")
     page.wait_for_function(
-        "document.querySelector('#panel-short [data-status]').textContent"
-        ".includes('every 0.25 s')",
+        "document.querySelector('#panel-short [data-status]').textContent.includes('every 0.25 s')",
         timeout=WAIT_MS,
     )
     fast = seconds_per_request(12)
@@ -336,7 +335,8 @@ def test_the_panels_notice_a_restarted_server_that_is_already_ahead(chromium):
             # before the new server has gone past its cursors.
             page.route("**/*", lambda route: route.abort())
             cursors = page.evaluate(
-                "() => Object.values(window.lab.panels).map((panel) => panel.lastId)")
+                "() => Object.values(window.lab.panels).map((panel) => panel.lastId)"
+            )
         except BaseException:
             page.close()
             raise
@@ -353,7 +353,8 @@ def test_the_panels_notice_a_restarted_server_that_is_already_ahead(chromium):
             page.wait_for_function(
                 """(newest) => ["short", "long", "sse"].every(
                   (panel) => window.lab.panels[panel].lastId === newest)""",
-                arg=newest, timeout=WAIT_MS,
+                arg=newest,
+                timeout=WAIT_MS,
             )
             for panel in PANELS:
                 assert notices(page, panel, "restart"), f"{panel} does not say so"
@@ -374,8 +375,14 @@ def test_the_page_works_under_its_content_security_policy(chromium, lab):
     try:
         page = context.new_page()
         violations: list[str] = []
-        page.on("console", lambda message: violations.append(message.text)
-                if "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         page.goto(lab.url + "/?lang=en")
         deadline = time.monotonic() + WAIT_MS / 1000
         # Polled from here: under the policy Playwright's in-page waits cannot run.
@@ -483,7 +490,9 @@ def test_lab_demo_runs_the_server_with_classroom_defaults():
             if name.endswith(".js"):
                 # A module script with any other type is refused by the browser.
                 assert response.headers["Content-Type"].split(";")[0] in (
-                    "text/javascript", "application/javascript"), name
+                    "text/javascript",
+                    "application/javascript",
+                ), name
         source = requests.get(f"{url}source", timeout=10).json()
         assert source["rate"] == 1.0 and not source["paused"]
         with requests.get(f"{url}sse", stream=True, timeout=10) as stream:

@@ -43,6 +43,7 @@ def get(path: str, host: str = "127.0.0.1", extra: str = "") -> bytes:
 
 # --- 1. memory bounded per answer ---------------------------------------------------------
 
+
 def test_a_poll_answer_is_cut_at_max_batch_bytes_and_says_there_is_more():
     with run_server("--rate", "0", "--max-batch-bytes", "4096") as small:
         published = [small.publish("x" * 1000) for _ in range(10)]
@@ -91,8 +92,13 @@ def test_five_clients_that_never_read_a_big_poll_answer_cost_little_memory():
         lab.put("/source", json={"paused": True})
         before = rss(lab)
         clients = [send(lab, get("/poll?since=0"), receive_buffer=4096) for _ in range(5)]
-        wait_until(lambda: lab.counters("short_polling")["open"] == 0 or
-                   lab.counters("short_polling")["requests"] >= 5, what="the five polls")
+        wait_until(
+            lambda: (
+                lab.counters("short_polling")["open"] == 0
+                or lab.counters("short_polling")["requests"] >= 5
+            ),
+            what="the five polls",
+        )
         time.sleep(0.5)  # let the five answers be built and their writes block
         grown = rss(lab) - before
         for client in clients:
@@ -102,6 +108,7 @@ def test_five_clients_that_never_read_a_big_poll_answer_cost_little_memory():
 
 
 # --- 2. history bounded in bytes -------------------------------------------------------------
+
 
 def test_history_keeps_at_most_history_bytes_and_the_oldest_leave_first():
     with run_server("--rate", "0", "--history-bytes", "200000") as small:
@@ -130,11 +137,22 @@ def test_put_source_cannot_push_past_the_bounds(server, change, words):
 
 # --- 3. timeouts and the connection cap -----------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def strict():
     """A server with short deadlines, so that the tests wait seconds, not minutes."""
-    with run_server("--rate", "0", "--header-timeout", "1", "--idle-timeout", "1.5",
-                    "--write-timeout", "1", "--max-batch-bytes", "8000000") as running:
+    with run_server(
+        "--rate",
+        "0",
+        "--header-timeout",
+        "1",
+        "--idle-timeout",
+        "1.5",
+        "--write-timeout",
+        "1",
+        "--max-batch-bytes",
+        "8000000",
+    ) as running:
         yield running
 
 
@@ -158,8 +176,11 @@ def test_a_request_head_sent_too_slowly_gets_408_and_is_closed(strict):
 
 def test_a_body_sent_too_slowly_gets_408_and_nothing_is_stored(strict):
     before = strict.last_id()
-    client = send(strict, b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
-                  b"application/json\r\nContent-Length: 1000\r\n\r\n{\"data\": \"")
+    client = send(
+        strict,
+        b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+        b'application/json\r\nContent-Length: 1000\r\n\r\n{"data": "',
+    )
     try:
         answer = read_response(client, timeout=5)
         assert answer.status == 408 and "body did not arrive" in answer.json()["error"]
@@ -176,8 +197,10 @@ def test_a_connection_that_sends_nothing_is_closed_after_the_header_timeout(stri
         assert closed_by_server(client, timeout=5)
     finally:
         client.close()
-    wait_until(lambda: strict.metrics()["connections"]["head_timeouts"] > before,
-               what="the timeout counted")
+    wait_until(
+        lambda: strict.metrics()["connections"]["head_timeouts"] > before,
+        what="the timeout counted",
+    )
 
 
 def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(strict):
@@ -191,8 +214,10 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(strict):
         assert closed_by_server(client, timeout=6)
     finally:
         client.close()
-    wait_until(lambda: strict.metrics()["connections"]["idle_closed"] > before,
-               what="the idle close counted")
+    wait_until(
+        lambda: strict.metrics()["connections"]["idle_closed"] > before,
+        what="the idle close counted",
+    )
 
 
 def test_a_stream_that_does_not_read_is_closed_after_the_write_timeout(strict):
@@ -212,8 +237,10 @@ def test_a_stream_that_does_not_read_is_closed_after_the_write_timeout(strict):
             return strict.counters("sse")["write_timeouts"] > before["write_timeouts"]
 
         wait_until(timed_out, timeout=20, what="the stalled stream's write timeout")
-        wait_until(lambda: strict.counters("sse")["open"] == before["open"] + 1,
-                   what="the stalled stream closed")
+        wait_until(
+            lambda: strict.counters("sse")["open"] == before["open"] + 1,
+            what="the stalled stream closed",
+        )
         # The reading client got everything, and was not held up by the other one.
         got = reader.events(len(published))
         assert [json.loads(e.data)["id"] for e in got] == [p["id"] for p in published]
@@ -231,7 +258,8 @@ def test_a_poll_answer_that_is_never_read_is_closed_after_the_write_timeout(stri
     try:
         wait_until(
             lambda: strict.counters("short_polling")["write_timeouts"] > before,
-            timeout=15, what="the unread answer's write timeout",
+            timeout=15,
+            what="the unread answer's write timeout",
         )
     finally:
         stalled.close()
@@ -258,8 +286,10 @@ def test_at_the_connection_cap_with_every_connection_busy_a_newcomer_gets_503_at
     with run_server("--rate", "0", "--max-connections", "10") as small:
         streams = [send(small, get("/sse")) for _ in range(10)]
         try:
-            wait_until(lambda: len(streams) == 10 and all(
-                s.recv(64, socket.MSG_PEEK) for s in streams), what="10 open streams")
+            wait_until(
+                lambda: len(streams) == 10 and all(s.recv(64, socket.MSG_PEEK) for s in streams),
+                what="10 open streams",
+            )
             newcomer = send(small, get("/poll"))
             answer = read_response(newcomer, timeout=5)
             assert answer.status == 503 and answer.headers["retry-after"] == "1"
@@ -350,15 +380,17 @@ def test_hostile_json_is_a_clear_400_and_nothing_is_stored(server, method, path,
 
 def chunked(body: bytes, piece: int = 1000) -> bytes:
     chunks = b"".join(
-        b"%x\r\n%b\r\n" % (len(body[i:i + piece]), body[i:i + piece])
+        b"%x\r\n%b\r\n" % (len(body[i : i + piece]), body[i : i + piece])
         for i in range(0, len(body), piece)
     )
     return chunks + b"0\r\n\r\n"
 
 
 def post_chunked(server, body: bytes) -> socket.socket:
-    head = (b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n")
+    head = (
+        b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
     return send(server, head + chunked(body))
 
 
@@ -389,21 +421,40 @@ def test_a_chunked_body_within_the_limit_is_published(server):
 @pytest.mark.parametrize(
     ("raw", "status", "words"),
     [
-        (b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-         b"Content-Length: 12\r\nContent-Length: 40\r\n\r\n{\"data\": 1}", 400,
-         "two Content-Length headers"),
-        (b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-         b"Content-Length: 12\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400,
-         "Transfer-Encoding"),
+        (
+            b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 12\r\nContent-Length: 40\r\n\r\n{"data": 1}',
+            400,
+            "two Content-Length headers",
+        ),
+        (
+            b"POST /publish HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 12\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400,
+            "Transfer-Encoding",
+        ),
         (b"NONSENSE\r\n\r\n", 400, "not a request the server can read"),
         (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414, "shorter"),
-        (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Big: " + b"b" * 60_000 + b"\r\n"
-         + b"X-More: " + b"c" * 10_000 + b"\r\n\r\n", 431, "larger than"),
-        (b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-         + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n", 400, "100 headers"),
+        (
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + b"X-Big: "
+            + b"b" * 60_000
+            + b"\r\n"
+            + b"X-More: "
+            + b"c" * 10_000
+            + b"\r\n\r\n",
+            431,
+            "larger than",
+        ),
+        (
+            b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + b"".join(b"X-H%d: v\r\n" % i for i in range(150))
+            + b"\r\n",
+            400,
+            "100 headers",
+        ),
     ],
-    ids=["two lengths", "length and chunked", "nonsense", "long line", "huge head",
-         "150 headers"],
+    ids=["two lengths", "length and chunked", "nonsense", "long line", "huge head", "150 headers"],
 )
 def test_what_the_http_layer_refuses_is_answered_in_json(server, raw, status, words):
     client = send(server, raw)
@@ -417,13 +468,16 @@ def test_what_the_http_layer_refuses_is_answered_in_json(server, raw, status, wo
     still_serving(server)
 
 
-@pytest.mark.parametrize("path", ["/", "/poll", "/longpoll?timeout=30", "/sse", "/nowhere",
-                                  "/metrics"])
+@pytest.mark.parametrize(
+    "path", ["/", "/poll", "/longpoll?timeout=30", "/sse", "/nowhere", "/metrics"]
+)
 def test_head_answers_carry_no_body(server, path):
     # A HEAD and then a GET on one connection: the GET's answer must follow the HEAD's head
     # at once, with no body bytes (nor a chunked terminator) between them.
-    request = (f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-               f"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").encode()
+    request = (
+        f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        f"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    ).encode()
     client = send(server, request)
     try:
         head = read_response(client, head_only=True)
@@ -439,10 +493,18 @@ def test_head_answers_carry_no_body(server, path):
 
 # --- 5. attacks through a browser on the teacher's own machine -------------------------------
 
+
 @pytest.mark.parametrize(
     ("host", "allowed"),
-    [("127.0.0.1", True), ("localhost", True), ("[::1]", True), ("LOCALHOST", True),
-     ("evil.example", False), ("127.0.0.1.nip.io", False), ("localhost.", False)],
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("[::1]", True),
+        ("LOCALHOST", True),
+        ("evil.example", False),
+        ("127.0.0.1.nip.io", False),
+        ("localhost.", False),
+    ],
 )
 def test_on_loopback_only_loopback_names_are_answered(server, host, allowed):
     port = server.url.rsplit(":", 1)[1]
@@ -484,8 +546,10 @@ def test_the_changing_endpoints_accept_their_own_origin(server):
     assert server.post("/publish", json={"data": 1}, headers=headers).status_code == 201
     assert server.put("/source", json={"paused": True}, headers=headers).status_code == 200
     assert server.post("/drop", headers=headers).status_code == 200
-    for method, path, body in [("post", "/publish", {"data": 1}),
-                               ("put", "/source", {"paused": True})]:
+    for method, path, body in [
+        ("post", "/publish", {"data": 1}),
+        ("put", "/source", {"paused": True}),
+    ]:
         refused = getattr(server, method)(path, json=body, headers={"Origin": "http://x.test"})
         assert refused.status_code == 403
 
@@ -501,7 +565,9 @@ def test_the_page_may_not_be_framed(server):
 def test_access_says_who_may_change_the_server_without_changing_anything(server):
     before = server.counters("other")["responses"]
     assert server.get("/access").json() == {
-        "can_change": True, "needs_token": False, "because": "loopback"
+        "can_change": True,
+        "needs_token": False,
+        "because": "loopback",
     }
     after = server.counters("other")["responses"]
     assert after.get("400", 0) == before.get("400", 0)
@@ -519,18 +585,21 @@ def test_off_loopback_access_tells_a_student_from_the_teacher():
 
 # --- 6. token hygiene ------------------------------------------------------------------------
 
+
 def test_the_access_log_never_shows_a_token():
     with run_server("--rate", "0", "--access-log") as logged:
         logged.get("/poll?token=s3cret-value&since=0")
         logged.get("/poll?x=1&TOKEN=another-one")
-        wait_until(lambda: sum("/poll" in line for line in logged.output) >= 2,
-                   what="two access log lines")
+        wait_until(
+            lambda: sum("/poll" in line for line in logged.output) >= 2, what="two access log lines"
+        )
         log = "".join(logged.output)
         assert "token=[redacted]" in log and "TOKEN=[redacted]" in log
         assert "s3cret-value" not in log and "another-one" not in log
 
 
 # --- 7. restart epochs -----------------------------------------------------------------------
+
 
 def test_a_cursor_from_another_run_is_told_and_starts_over_on_every_transport():
     with run_server("--rate", "0") as old:
@@ -546,13 +615,17 @@ def test_a_cursor_from_another_run_is_told_and_starts_over_on_every_transport():
             assert body["gap"] is True and body["restarted"] is True
             assert body["epoch"] == new.epoch()
             assert body["events"] == fresh  # from the new run's first event: none skipped
-        for headers, query in [({"Last-Event-ID": old_sse_id}, ""),
-                               ({}, f"?last_event_id={old_sse_id}")]:
+        for headers, query in [
+            ({"Last-Event-ID": old_sse_id}, ""),
+            ({}, f"?last_event_id={old_sse_id}"),
+        ]:
             with SSEClient(new.url + "/sse" + query, headers=headers) as stream:
                 notice = stream.next_event()
                 assert notice.event == "gap"
                 assert json.loads(notice.data) == {
-                    "restarted": True, "epoch": new.epoch(), "resumed_from": 1
+                    "restarted": True,
+                    "epoch": new.epoch(),
+                    "resumed_from": 1,
                 }
                 got = stream.events(30)
             assert [json.loads(e.data) for e in got] == fresh
@@ -586,6 +659,7 @@ def test_a_stopping_server_says_so_with_its_own_message_and_a_retry_after():
 
 
 # --- 8. line separators escaped in JSON ------------------------------------------------------
+
 
 def test_unicode_line_separators_are_escaped_in_every_answer(server):
     text = "a\u2028b\u2029c\u0085d"

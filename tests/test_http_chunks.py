@@ -24,8 +24,9 @@ def feed(data: bytes, piece: int) -> tuple[bytes, bool]:
     return out, decoder.finished
 
 
-@pytest.mark.parametrize(("data", "payload", "finished"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("data", "payload", "finished"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_payload_is_the_same_however_the_bytes_are_split(data, payload, finished):
     for piece in range(1, max(len(data), 1) + 1):
         assert feed(data, piece) == (payload, finished), piece

@@ -84,9 +84,7 @@ def test_client_that_leaves_is_noticed_and_open_drops_back(server):
     wait_until(lambda: server.counters("long_polling")["open"] == before + 1, what="held")
     client.close()
     # Noticed through the socket, long before the 100 s timeout.
-    wait_until(
-        lambda: server.counters("long_polling")["open"] == before, timeout=5, what="release"
-    )
+    wait_until(lambda: server.counters("long_polling")["open"] == before, timeout=5, what="release")
     assert server.metrics()["held"]["count"] == 0
 
 

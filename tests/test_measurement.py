@@ -56,8 +56,15 @@ def test_latency_summary():
         (None, [1, 3, 2, 4], 1, 1),  # out of order: a gap, then a late (repeated) id
         (0, [], 0, 0),
     ],
-    ids=["live_contiguous", "cursor_contiguous", "first_missed", "gap_of_two",
-         "repeat", "reordered", "nothing"],
+    ids=[
+        "live_contiguous",
+        "cursor_contiguous",
+        "first_missed",
+        "gap_of_two",
+        "repeat",
+        "reordered",
+        "nothing",
+    ],
 )
 def test_sequence_check_counts_gaps_and_repeats(after, ids, lost, repeated):
     check = SequenceCheck(after)
@@ -78,11 +85,19 @@ def test_latency_is_milliseconds_from_two_wall_clock_readings():
 
 
 def snapshot(requests, bytes_in, bytes_out, events, empty, cpu, last_id, ok=0, errors=0):
-    counters = {"requests": requests, "bytes_in": bytes_in, "bytes_out": bytes_out,
-                "events_sent": events, "empty_responses": empty,
-                "responses": {"200": ok, "503": errors}}
-    return {"transports": {"short_polling": counters}, "process": {"cpu_s": cpu},
-            "source": {"last_id": last_id}}
+    counters = {
+        "requests": requests,
+        "bytes_in": bytes_in,
+        "bytes_out": bytes_out,
+        "events_sent": events,
+        "empty_responses": empty,
+        "responses": {"200": ok, "503": errors},
+    }
+    return {
+        "transports": {"short_polling": counters},
+        "process": {"cpu_s": cpu},
+        "source": {"last_id": last_id},
+    }
 
 
 def test_counter_delta_is_after_minus_before():
@@ -92,19 +107,40 @@ def test_counter_delta_is_after_minus_before():
         "short_polling",
     )
     assert delta == {
-        "requests": 100, "bytes_in": 10000, "bytes_out": 30000, "events_sent": 100,
-        "empty_responses": 50, "responses": {"200": 98, "503": 2}, "cpu_s": 0.5,
+        "requests": 100,
+        "bytes_in": 10000,
+        "bytes_out": 30000,
+        "events_sent": 100,
+        "empty_responses": 50,
+        "responses": {"200": 98, "503": 2},
+        "cpu_s": 0.5,
         "published": 10,
     }
 
 
 def test_summary_row_has_every_column_and_the_derived_figures():
-    server = {"requests": 100, "bytes_in": 10_000, "bytes_out": 30_000, "events_sent": 100,
-              "empty_responses": 50, "responses": {"200": 98, "503": 2}, "cpu_s": 0.5,
-              "published": 10}
+    server = {
+        "requests": 100,
+        "bytes_in": 10_000,
+        "bytes_out": 30_000,
+        "events_sent": 100,
+        "empty_responses": 50,
+        "responses": {"200": 98, "503": 2},
+        "cpu_s": 0.5,
+        "published": 10,
+    }
     cell = Cell("short_polling", users=10, rate=1.0, interval_s=1.0)
-    row = summarize_cell(cell, 10.0, [100.0] * 100, [95] * 100, lost=0, repeated=0,
-                         server=server, client_cpu_percent=95.0, client_errors=1)
+    row = summarize_cell(
+        cell,
+        10.0,
+        [100.0] * 100,
+        [95] * 100,
+        lost=0,
+        repeated=0,
+        server=server,
+        client_cpu_percent=95.0,
+        client_errors=1,
+    )
     assert SUMMARY_COLUMNS[:3] == ("cell", "transport", "users")
     assert row.cell == "short_polling-u10-r1-i1"
     assert row.events_expected == 100 and row.events_received == 100
@@ -118,10 +154,17 @@ def test_summary_row_has_every_column_and_the_derived_figures():
 
 
 def test_sse_rows_have_no_empty_share():
-    server = {"requests": 0, "bytes_in": 0, "bytes_out": 1300, "events_sent": 10,
-              "empty_responses": 0, "responses": {}, "cpu_s": 0.01, "published": 1}
-    row = summarize_cell(Cell("sse", 10, 1.0), 1.0, [1.0] * 10, [95] * 10, 0, 0, server,
-                         10.0, 0)
+    server = {
+        "requests": 0,
+        "bytes_in": 0,
+        "bytes_out": 1300,
+        "events_sent": 10,
+        "empty_responses": 0,
+        "responses": {},
+        "cpu_s": 0.01,
+        "published": 1,
+    }
+    row = summarize_cell(Cell("sse", 10, 1.0), 1.0, [1.0] * 10, [95] * 10, 0, 0, server, 10.0, 0)
     assert row.empty_share is None and row.empty_responses is None
     assert row.overhead_bytes_per_event == 35.0
     assert row.verdict.problems() == [] and row.verdict.ok

@@ -67,7 +67,9 @@ def executed():
     run_dir = _run_dir()
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        notebook, timeout=CELL_TIMEOUT_S, kernel_name=KERNEL,
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name=KERNEL,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     saved = os.environ.get("LAB_RUN")
@@ -96,8 +98,9 @@ def _texts(notebook) -> str:
 
 def test_the_notebook_runs_headless_against_a_run(executed):
     run_dir, notebook = executed
-    errors = [o for c in notebook.cells for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors
     text = _texts(notebook)
     assert f"({run_dir.name}" in text or run_dir.name in text
@@ -109,8 +112,9 @@ def test_the_notebook_shows_the_charts_and_the_verdicts(executed):
     from lab.run_folder import read_run
 
     run_dir, notebook = executed
-    images = [o for c in notebook.cells for o in c.get("outputs", [])
-              if "image/png" in o.get("data", {})]
+    images = [
+        o for c in notebook.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})
+    ]
     not_drawn = _texts(notebook).count("is not drawn for this run")
     assert images and len(images) + not_drawn == len(charts.CHARTS)
     text = _texts(notebook)

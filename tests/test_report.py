@@ -22,6 +22,7 @@ VERDICTS = {HOLDS, DOES_NOT_HOLD, NOT_MEASURED, depends_on("load")}
 
 # --- report.md ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
     """The fixture run copied to a temporary folder, with its report written."""
@@ -41,8 +42,10 @@ def _table(text: str) -> list[dict[str, str]]:
     section = text.split("## Summary", 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("|")]
     header = [h.strip() for h in lines[0].strip("|").split("|")]
-    return [dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True))
-            for line in lines[2:]]
+    return [
+        dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=True))
+        for line in lines[2:]
+    ]
 
 
 def test_the_report_is_written_in_the_run_folder(written):
@@ -58,21 +61,33 @@ def test_the_summary_table_numbers_come_from_summary_csv(written):
         csv_rows = list(csv.DictReader(file))
     table = _table(text)
     assert len(table) == len(csv_rows)
-    columns = {"p50 ms": "latency_p50_ms", "p99 ms": "latency_p99_ms",
-                "requests/s": "requests_per_s", "bytes/event": "bytes_per_event",
-                "server CPU µs/event": "server_cpu_us_per_event"}
+    columns = {
+        "p50 ms": "latency_p50_ms",
+        "p99 ms": "latency_p99_ms",
+        "requests/s": "requests_per_s",
+        "bytes/event": "bytes_per_event",
+        "server CPU µs/event": "server_cpu_us_per_event",
+    }
     for csv_row in csv_rows:
         label = TRANSPORT_LABELS[csv_row["transport"]]
         interval = f"{float(csv_row['interval_s']):g} s" if csv_row["interval_s"] else "–"
-        [line] = [t for t in table if t["transport"] == label and t["users"] == csv_row["users"]
-                  and t["interval"] == interval]
+        [line] = [
+            t
+            for t in table
+            if t["transport"] == label
+            and t["users"] == csv_row["users"]
+            and t["interval"] == interval
+        ]
         for header, column in columns.items():
             expected = float(csv_row[column])
             assert _number(line[header]) == pytest.approx(expected, rel=0.01, abs=0.006), (
-                csv_row["cell"], header)
+                csv_row["cell"],
+                header,
+            )
         if csv_row["empty_share"]:
             assert _number(line["empty polls"]) == pytest.approx(
-                100 * float(csv_row["empty_share"]), abs=0.06)
+                100 * float(csv_row["empty_share"]), abs=0.06
+            )
         flagged = csv_row["client_bound"].lower() == "true" or int(csv_row["events_lost"]) > 0
         assert ("⚠" in line["flags"]) == flagged, csv_row["cell"]
 
@@ -81,7 +96,7 @@ def test_problem_cells_are_listed_before_the_numbers(written):
     _run_dir, _path, text = written
     problems = text.index("PROBLEMS")
     assert problems < text.index("## Summary")
-    block = text[problems:text.index("## Summary")]
+    block = text[problems : text.index("## Summary")]
     assert "short_polling-u100-r2-i0.5" in block and "client" in block
     assert "long_polling-u100-r2" in block and "35 events lost" in block
 
@@ -107,12 +122,19 @@ def test_the_six_claims_are_checked_with_computed_verdicts(written):
     # 180 and 175.5 µs and 1.00 requests per event against SSE's 18.3 and 15.0 µs and 0.008;
     # 6. at 100 users every 0.5, 1 and 2 s: mean delay 265, 502, 1,001 ms rising, 190, 100,
     # 50 requests/s falling.
-    assert [v for _n, v in found] == [NOT_MEASURED, HOLDS, DOES_NOT_HOLD, DOES_NOT_HOLD,
-                                      HOLDS, HOLDS]
+    assert [v for _n, v in found] == [
+        NOT_MEASURED,
+        HOLDS,
+        DOES_NOT_HOLD,
+        DOES_NOT_HOLD,
+        HOLDS,
+        HOLDS,
+    ]
     assert all(v in VERDICTS for _n, v in found)
 
 
 # --- lab report -----------------------------------------------------------------------------
+
 
 def test_lab_report_on_a_missing_folder_says_so_and_exits_2(tmp_path, capsys):
     assert main(["report", str(tmp_path / "nowhere")]) == 2
@@ -133,8 +155,12 @@ def test_lab_report_defaults_to_results_latest(tmp_path, monkeypatch, capsys):
 
 
 def test_lab_report_exit_code_from_the_command_line(tmp_path):
-    finished = subprocess.run([sys.executable, "-m", "lab", "report", str(tmp_path / "x")],
-                              capture_output=True, text=True, timeout=60)
+    finished = subprocess.run(
+        [sys.executable, "-m", "lab", "report", str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert finished.returncode == 2
     assert "Traceback" not in finished.stderr and "no run folder" in finished.stderr
 

@@ -24,7 +24,9 @@ def test_poll_returns_events_after_the_cursor_oldest_first(server):
 def test_poll_with_nothing_new_is_empty_at_once(server):
     last = server.last_id()
     assert server.get(f"/poll?since={last}").json() == {
-        "events": [], "last_id": last, "epoch": server.epoch()
+        "events": [],
+        "last_id": last,
+        "epoch": server.epoch(),
     }
 
 

@@ -39,7 +39,9 @@ def test_starts_live_and_frames_each_event(server):
     epoch = server.epoch()
     assert (first.event, first.id, payload(first)) == ("quote", f"{quote['id']}@{epoch}", quote)
     assert (second.event, second.id, payload(second)) == (
-        "message", f"{message['id']}@{epoch}", message
+        "message",
+        f"{message['id']}@{epoch}",
+        message,
     )
     assert f"id: {quote['id']}@{epoch}\nevent: quote\ndata: ".encode() in raw
     # The default type is written without an event line.
@@ -197,4 +199,3 @@ def test_a_slow_reader_gets_everything_and_does_not_hold_up_the_others():
         stalled.close()
     assert [event_number(e.id) for e in got] == [p["id"] for p in published]
     assert [json.loads(e.data) for e in got] == published
-

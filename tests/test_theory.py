@@ -33,6 +33,7 @@ def case(id, *values):
 
 # --- constants ------------------------------------------------------------------------------
 
+
 def test_defaults_are_those_the_lab_documents():
     assert EVENT_JSON_BYTES == 95
     assert 92 <= tick_json_bytes(16, 1000) <= EVENT_JSON_BYTES <= tick_json_bytes(16, 123_456)
@@ -55,31 +56,61 @@ def test_tick_json_bytes(pad, event_id, expected):
 
 # --- short polling --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("kwargs", "latency_ms", "requests_per_s", "bytes_per_event", "empty_share"),
     [
-        case("poisson 2/s every 1 s",
-             dict(users=100, rate=2, interval_s=1, arrivals="poisson"),
-             500, 100, 95 + 1 + 320 / 2, math.exp(-2)),
-        case("fixed 2/s every 1 s never empty",
-             dict(users=100, rate=2, interval_s=1, arrivals="fixed"),
-             500, 100, 256, 0),
-        case("fixed 0.5/s every 1 s half empty",
-             dict(users=10, rate=0.5, interval_s=1, arrivals="fixed"),
-             500, 10, 95 + 1 + 640, 0.5),
-        case("fixed 3/s every 0.1 s",
-             dict(users=1, rate=3, interval_s=0.1, arrivals="fixed"),
-             50, 10, 95 + 1 + 320 / 0.3, 0.7),
-        case("poisson 0.1/s every 2 s",
-             dict(users=1, rate=0.1, interval_s=2, arrivals="poisson"),
-             1000, 0.5, 95 + 1 + 1600, math.exp(-0.2)),
-        case("every 0.25 s, 40 users",
-             dict(users=40, rate=4, interval_s=0.25),
-             125, 160, 96 + 320, 0),
-        case("bigger events, measured overhead",
-             dict(users=5, rate=10, interval_s=1, event_json_bytes=1100,
-                  request_overhead_bytes=270),
-             500, 5, 1100 + 1 + 27, 0),
+        case(
+            "poisson 2/s every 1 s",
+            dict(users=100, rate=2, interval_s=1, arrivals="poisson"),
+            500,
+            100,
+            95 + 1 + 320 / 2,
+            math.exp(-2),
+        ),
+        case(
+            "fixed 2/s every 1 s never empty",
+            dict(users=100, rate=2, interval_s=1, arrivals="fixed"),
+            500,
+            100,
+            256,
+            0,
+        ),
+        case(
+            "fixed 0.5/s every 1 s half empty",
+            dict(users=10, rate=0.5, interval_s=1, arrivals="fixed"),
+            500,
+            10,
+            95 + 1 + 640,
+            0.5,
+        ),
+        case(
+            "fixed 3/s every 0.1 s",
+            dict(users=1, rate=3, interval_s=0.1, arrivals="fixed"),
+            50,
+            10,
+            95 + 1 + 320 / 0.3,
+            0.7,
+        ),
+        case(
+            "poisson 0.1/s every 2 s",
+            dict(users=1, rate=0.1, interval_s=2, arrivals="poisson"),
+            1000,
+            0.5,
+            95 + 1 + 1600,
+            math.exp(-0.2),
+        ),
+        case(
+            "every 0.25 s, 40 users", dict(users=40, rate=4, interval_s=0.25), 125, 160, 96 + 320, 0
+        ),
+        case(
+            "bigger events, measured overhead",
+            dict(users=5, rate=10, interval_s=1, event_json_bytes=1100, request_overhead_bytes=270),
+            500,
+            5,
+            1100 + 1 + 27,
+            0,
+        ),
     ],
 )
 def test_short_polling(kwargs, latency_ms, requests_per_s, bytes_per_event, empty_share):
@@ -114,6 +145,7 @@ def test_empty_poll_share(rate, interval_s, arrivals, expected):
 
 # --- long polling ---------------------------------------------------------------------------
 
+
 def test_long_polling_poisson_at_a_hand_computed_point():
     # λ = 0.1/s, τ = 5 s, rtt = 2 ms, 10 users:
     # cycle = 0.002 + e^(−0.0002)·(1 − e^(−0.5))/0.1 = 0.002 + 0.99980002 × 3.9346934
@@ -130,14 +162,17 @@ def test_long_polling_poisson_at_a_hand_computed_point():
 
 @pytest.mark.parametrize(
     ("rate", "timeout_s"),
-    [case("slow events", 0.05, 25), case("1/s", 1, 25), case("timeouts often", 0.5, 1),
-     case("fast events", 20, 10)],
+    [
+        case("slow events", 0.05, 25),
+        case("1/s", 1, 25),
+        case("timeouts often", 0.5, 1),
+        case("fast events", 20, 10),
+    ],
 )
 def test_long_polling_poisson_without_round_trip_is_the_textbook_formula(rate, timeout_s):
     # With rtt = 0, a cycle is the hold alone: E[wait] = (1 − e^(−λτ))/λ, and e^(−λτ) of the
     # answers are timeouts.
-    p = long_polling(users=3, rate=rate, timeout_s=timeout_s, arrivals="poisson",
-                     round_trip_s=0)
+    p = long_polling(users=3, rate=rate, timeout_s=timeout_s, arrivals="poisson", round_trip_s=0)
     wait = (1 - math.exp(-rate * timeout_s)) / rate
     assert p.requests_per_s == approx(3 / wait)
     assert p.empty_share == approx(math.exp(-rate * timeout_s))
@@ -156,16 +191,39 @@ def test_long_polling_poisson_close_to_the_simple_cycle_when_round_trips_are_sho
 @pytest.mark.parametrize(
     ("kwargs", "latency_ms", "requests_per_s", "bytes_per_event", "empty_share"),
     [
-        case("one request per event",
-             dict(users=100, rate=2, timeout_s=25), 0.5, 200, 95 + 320, 0),
-        case("gap 3.33 s over 1 s timeouts: 3 timeouts per event",
-             dict(users=1, rate=0.3, timeout_s=1), 0.5, 1.2, 95 + 4 * 320 / 1, 0.75),
-        case("gap 2.5 s over 1 s timeouts: 2 timeouts per event",
-             dict(users=2, rate=0.4, timeout_s=1), 0.5, 2.4, 95 + 3 * 320, 2 / 3),
-        case("gap just under the timeout: no timeout",
-             dict(users=1, rate=1, timeout_s=1.5), 0.5, 1, 415, 0),
-        case("events outpace the round trip: batched, one request per rtt",
-             dict(users=10, rate=1000, timeout_s=25), 0.5 + 1, 10 * 500, 95 + 320 / 2, 0),
+        case("one request per event", dict(users=100, rate=2, timeout_s=25), 0.5, 200, 95 + 320, 0),
+        case(
+            "gap 3.33 s over 1 s timeouts: 3 timeouts per event",
+            dict(users=1, rate=0.3, timeout_s=1),
+            0.5,
+            1.2,
+            95 + 4 * 320 / 1,
+            0.75,
+        ),
+        case(
+            "gap 2.5 s over 1 s timeouts: 2 timeouts per event",
+            dict(users=2, rate=0.4, timeout_s=1),
+            0.5,
+            2.4,
+            95 + 3 * 320,
+            2 / 3,
+        ),
+        case(
+            "gap just under the timeout: no timeout",
+            dict(users=1, rate=1, timeout_s=1.5),
+            0.5,
+            1,
+            415,
+            0,
+        ),
+        case(
+            "events outpace the round trip: batched, one request per rtt",
+            dict(users=10, rate=1000, timeout_s=25),
+            0.5 + 1,
+            10 * 500,
+            95 + 320 / 2,
+            0,
+        ),
     ],
 )
 def test_long_polling_fixed(kwargs, latency_ms, requests_per_s, bytes_per_event, empty_share):
@@ -177,8 +235,12 @@ def test_long_polling_fixed(kwargs, latency_ms, requests_per_s, bytes_per_event,
 
 @pytest.mark.parametrize(
     ("rate", "timeout_s"),
-    [case("2.5 gaps", 0.4, 1), case("3.3 gaps", 0.3, 1), case("7.5 gaps", 0.2, 2 / 3),
-     case("1.2 gaps", 1 / 12, 10)],
+    [
+        case("2.5 gaps", 0.4, 1),
+        case("3.3 gaps", 0.3, 1),
+        case("7.5 gaps", 0.2, 2 / 3),
+        case("1.2 gaps", 1 / 12, 10),
+    ],
 )
 def test_long_polling_fixed_timeouts_per_event_are_floor_gap_over_timeout(rate, timeout_s):
     timeouts = math.floor(1 / (rate * timeout_s))
@@ -187,6 +249,7 @@ def test_long_polling_fixed_timeouts_per_event_are_floor_gap_over_timeout(rate, 
 
 
 # --- SSE ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("event_id", "event_type", "json_bytes", "expected"),
@@ -220,17 +283,20 @@ def test_sse_frame_overhead(event_id, event_type, json_bytes, expected):
 
 def encoded_overhead(event_id: int, event_type: str, json_bytes: int) -> int:
     """The overhead as the project's encoder writes the frame, plus HTTP/1.1 chunk framing."""
-    frame = ServerSentEvent(
-        data="x" * json_bytes, event=event_type, id=f"{event_id}@k3x9"
-    ).encode()
+    frame = ServerSentEvent(data="x" * json_bytes, event=event_type, id=f"{event_id}@k3x9").encode()
     chunk = f"{len(frame):x}\r\n".encode() + frame + b"\r\n"
     return len(chunk) - json_bytes
 
 
 @pytest.mark.parametrize(
     ("event_id", "event_type", "json_bytes"),
-    list(itertools.product([0, 7, 1000, 123456], ["tick", "message", "", "café"],
-                           [0, 1, 2, 95, 221, 222, 236, 237, 4061, 4062])),
+    list(
+        itertools.product(
+            [0, 7, 1000, 123456],
+            ["tick", "message", "", "café"],
+            [0, 1, 2, 95, 221, 222, 236, 237, 4061, 4062],
+        )
+    ),
     ids=lambda value: repr(value),
 )
 def test_sse_frame_overhead_matches_the_encoder(event_id, event_type, json_bytes):
@@ -257,12 +323,20 @@ def test_sse_frame_overhead_matches_the_encoder_anywhere(event_id, event_type, j
     [
         case("steady state", dict(users=100, rate=2), 0, 95 + 40),
         case("message type", dict(users=100, rate=2, event_type="message"), 0, 95 + 28),
-        case("one request per user over 60 s", dict(users=100, rate=2, duration_s=60),
-             100 / 60, 95 + 40 + 320 / 120),
+        case(
+            "one request per user over 60 s",
+            dict(users=100, rate=2, duration_s=60),
+            100 / 60,
+            95 + 40 + 320 / 120,
+        ),
         # frame 34 + 227 = 261 = 0x105 -> 5 + 261 + 2 - 227 = 41
         case("bigger events", dict(users=1, rate=1, event_json_bytes=227), 0, 227 + 41),
-        case("fractional payload rounds for framing",
-             dict(users=1, rate=1, event_json_bytes=94.6), 0, 94.6 + 40),
+        case(
+            "fractional payload rounds for framing",
+            dict(users=1, rate=1, event_json_bytes=94.6),
+            0,
+            94.6 + 40,
+        ),
     ],
 )
 def test_sse(kwargs, requests_per_s, bytes_per_event):
@@ -272,17 +346,30 @@ def test_sse(kwargs, requests_per_s, bytes_per_event):
 
 # --- predict --------------------------------------------------------------------------------
 
-SETTINGS = dict(users=50, rate=4, arrivals="poisson", interval_s=0.5, timeout_s=20,
-                payload_pad_bytes=16, duration_s=None)
+SETTINGS = dict(
+    users=50,
+    rate=4,
+    arrivals="poisson",
+    interval_s=0.5,
+    timeout_s=20,
+    payload_pad_bytes=16,
+    duration_s=None,
+)
 
 
 @pytest.mark.parametrize(
     ("transport", "expected"),
     [
-        case("short polling", "short_polling",
-             short_polling(users=50, rate=4, interval_s=0.5, arrivals="poisson")),
-        case("long polling", "long_polling",
-             long_polling(users=50, rate=4, timeout_s=20, arrivals="poisson")),
+        case(
+            "short polling",
+            "short_polling",
+            short_polling(users=50, rate=4, interval_s=0.5, arrivals="poisson"),
+        ),
+        case(
+            "long polling",
+            "long_polling",
+            long_polling(users=50, rate=4, timeout_s=20, arrivals="poisson"),
+        ),
         case("sse", "sse", sse(users=50, rate=4)),
     ],
 )
@@ -311,43 +398,86 @@ SSE = dict(users=10, rate=1)
         case("rate -1", lambda: long_polling(**LP | dict(rate=-1)), "rate must be more than 0"),
         case("rate nan", lambda: sse(**SSE | dict(rate=math.nan)), "rate must be a number"),
         case("rate text", lambda: sse(**SSE | dict(rate="2")), "rate must be a number"),
-        case("interval 0", lambda: short_polling(**SP | dict(interval_s=0)),
-             "interval_s must be more than 0"),
-        case("interval inf", lambda: short_polling(**SP | dict(interval_s=math.inf)),
-             "interval_s must be more than 0"),
-        case("timeout -1", lambda: long_polling(**LP | dict(timeout_s=-1)),
-             "timeout_s must be more than 0"),
-        case("arrivals bursty", lambda: short_polling(**SP | dict(arrivals="bursty")),
-             "arrivals must be 'fixed' or 'poisson'"),
-        case("arrivals LP", lambda: long_polling(**LP | dict(arrivals="Poisson")),
-             "arrivals must be 'fixed' or 'poisson'"),
-        case("negative payload", lambda: sse(**SSE | dict(event_json_bytes=-1)),
-             "event_json_bytes must be 0 bytes or more"),
-        case("negative rtt", lambda: long_polling(**LP | dict(round_trip_s=-0.1)),
-             "round_trip_s must be 0 s or more"),
-        case("negative overhead", lambda: short_polling(**SP | dict(request_overhead_bytes=-5)),
-             "request_overhead_bytes must be 0 bytes or more"),
-        case("duration 0", lambda: sse(**SSE | dict(duration_s=0)),
-             "duration_s must be more than 0"),
-        case("empty share rate", lambda: empty_poll_share(0, 1, "fixed"),
-             "rate must be more than 0"),
-        case("empty share interval", lambda: empty_poll_share(1, -1, "fixed"),
-             "interval_s must be more than 0"),
-        case("empty share arrivals", lambda: empty_poll_share(1, 1, "even"),
-             "arrivals must be"),
-        case("frame negative id", lambda: sse_frame_overhead(-1, "tick", 95),
-             "event_id must be a whole number"),
-        case("frame type with newline", lambda: sse_frame_overhead(1, "a\nb", 95),
-             "event_type must be a one-line str"),
-        case("frame fractional json", lambda: sse_frame_overhead(1, "tick", 1.5),
-             "event_json_bytes must be a whole number"),
-        case("predict unknown transport", lambda: predict("websocket", **SETTINGS),
-             "transport must be one of short_polling, long_polling, sse"),
-        case("predict without interval",
-             lambda: predict("short_polling", **SETTINGS | dict(interval_s=None)),
-             "short polling prediction needs interval_s"),
-        case("predict without users", lambda: predict("sse", rate=1),
-             "an SSE prediction needs users"),
+        case(
+            "interval 0",
+            lambda: short_polling(**SP | dict(interval_s=0)),
+            "interval_s must be more than 0",
+        ),
+        case(
+            "interval inf",
+            lambda: short_polling(**SP | dict(interval_s=math.inf)),
+            "interval_s must be more than 0",
+        ),
+        case(
+            "timeout -1",
+            lambda: long_polling(**LP | dict(timeout_s=-1)),
+            "timeout_s must be more than 0",
+        ),
+        case(
+            "arrivals bursty",
+            lambda: short_polling(**SP | dict(arrivals="bursty")),
+            "arrivals must be 'fixed' or 'poisson'",
+        ),
+        case(
+            "arrivals LP",
+            lambda: long_polling(**LP | dict(arrivals="Poisson")),
+            "arrivals must be 'fixed' or 'poisson'",
+        ),
+        case(
+            "negative payload",
+            lambda: sse(**SSE | dict(event_json_bytes=-1)),
+            "event_json_bytes must be 0 bytes or more",
+        ),
+        case(
+            "negative rtt",
+            lambda: long_polling(**LP | dict(round_trip_s=-0.1)),
+            "round_trip_s must be 0 s or more",
+        ),
+        case(
+            "negative overhead",
+            lambda: short_polling(**SP | dict(request_overhead_bytes=-5)),
+            "request_overhead_bytes must be 0 bytes or more",
+        ),
+        case(
+            "duration 0", lambda: sse(**SSE | dict(duration_s=0)), "duration_s must be more than 0"
+        ),
+        case(
+            "empty share rate", lambda: empty_poll_share(0, 1, "fixed"), "rate must be more than 0"
+        ),
+        case(
+            "empty share interval",
+            lambda: empty_poll_share(1, -1, "fixed"),
+            "interval_s must be more than 0",
+        ),
+        case("empty share arrivals", lambda: empty_poll_share(1, 1, "even"), "arrivals must be"),
+        case(
+            "frame negative id",
+            lambda: sse_frame_overhead(-1, "tick", 95),
+            "event_id must be a whole number",
+        ),
+        case(
+            "frame type with newline",
+            lambda: sse_frame_overhead(1, "a\nb", 95),
+            "event_type must be a one-line str",
+        ),
+        case(
+            "frame fractional json",
+            lambda: sse_frame_overhead(1, "tick", 1.5),
+            "event_json_bytes must be a whole number",
+        ),
+        case(
+            "predict unknown transport",
+            lambda: predict("websocket", **SETTINGS),
+            "transport must be one of short_polling, long_polling, sse",
+        ),
+        case(
+            "predict without interval",
+            lambda: predict("short_polling", **SETTINGS | dict(interval_s=None)),
+            "short polling prediction needs interval_s",
+        ),
+        case(
+            "predict without users", lambda: predict("sse", rate=1), "an SSE prediction needs users"
+        ),
     ],
 )
 def test_bad_arguments_are_refused_with_a_sentence(call, match):

@@ -52,11 +52,9 @@ class Chart:
 CHARTS = (
     Chart("01_latency_vs_users", "delivery latency against users", figure_latency_vs_users),
     Chart("02_latency_cdf", "latency distribution", figure_latency_cdf),
-    Chart("03_requests_vs_users", "requests per second against users",
-          figure_requests_vs_users),
+    Chart("03_requests_vs_users", "requests per second against users", figure_requests_vs_users),
     Chart("04_bytes_per_event", "bytes per delivered event", figure_bytes_per_event),
-    Chart("05_server_cpu_per_event", "server CPU per delivered event",
-          figure_server_cpu_per_event),
+    Chart("05_server_cpu_per_event", "server CPU per delivered event", figure_server_cpu_per_event),
     Chart("06_empty_polls", "share of empty polls", figure_empty_polls),
     Chart("07_latency_over_time", "latency over time", figure_latency_over_time),
 )
@@ -84,8 +82,9 @@ def save(fig: Figure, out_dir: Path, name: str, formats: Sequence[str] = ("png",
     return paths
 
 
-def draw_all(run: Run, formats: Sequence[str] = ("png",),
-             out_dir: Path | None = None) -> DrawResult:
+def draw_all(
+    run: Run, formats: Sequence[str] = ("png",), out_dir: Path | None = None
+) -> DrawResult:
     """Draw every chart the run has data for into `out_dir` (default `<run>/charts`)."""
     out_dir = Path(out_dir) if out_dir is not None else run.path / "charts"
     result = DrawResult()

@@ -57,16 +57,26 @@ def _label_polls(ax, rows: Sequence[CellSummary], width: float) -> None:
         previous = x
         y = max(100 * r.empty_share for r in groups[x])
         flagged = [r for r in groups[x] if r.verdict.flag]
-        ax.annotate("\n".join(texts), (x, y), xytext=(7, 6 + 16 * (level % 4)),
-                    textcoords="offset points", fontsize=NOTE_PT, va="bottom",
-                    color=flag_color(flagged[0], MUTED) if flagged else MUTED,
-                    bbox=NOTE_BOX, zorder=5)
+        ax.annotate(
+            "\n".join(texts),
+            (x, y),
+            xytext=(7, 6 + 16 * (level % 4)),
+            textcoords="offset points",
+            fontsize=NOTE_PT,
+            va="bottom",
+            color=flag_color(flagged[0], MUTED) if flagged else MUTED,
+            bbox=NOTE_BOX,
+            zorder=5,
+        )
 
 
 def figure_empty_polls(run: Run) -> Figure:
-    rows = [r for r in run.rows if r.transport == "short_polling"
-            and all(isinstance(r.get(k), int | float)
-                    for k in ("empty_share", "interval_s", "rate"))]
+    rows = [
+        r
+        for r in run.rows
+        if r.transport == "short_polling"
+        and all(isinstance(r.get(k), int | float) for k in ("empty_share", "interval_s", "rate"))
+    ]
     if not rows:
         raise MissingData("no short-polling cell has empty_share, interval_s and rate")
     fig = new_figure()
@@ -78,16 +88,29 @@ def figure_empty_polls(run: Run) -> Figure:
     color = TRANSPORT_COLORS["short_polling"]
     for arrivals, style in (("poisson", "--"), ("fixed", ":")):
         curve = [100 * theory.empty_poll_share(1.0, x, arrivals) for x in grid]
-        ax.plot([0, *grid], [100, *curve], color=color, ls=style, lw=1.8, zorder=1,
-                gid=f"theory:{arrivals}")
+        ax.plot(
+            [0, *grid],
+            [100, *curve],
+            color=color,
+            ls=style,
+            lw=1.8,
+            zorder=1,
+            gid=f"theory:{arrivals}",
+        )
     arrivals_seen = []
     for arrivals in ARRIVAL_MARKERS:
         mine = [r for r in rows if r.arrivals == arrivals]
         if mine:
             arrivals_seen.append(arrivals)
             points = [(r.interval_s * r.rate, 100 * r.empty_share, r) for r in mine]
-            plot_points(ax, "short_polling", points, marker=ARRIVAL_MARKERS[arrivals],
-                         line=False, annotate=False)
+            plot_points(
+                ax,
+                "short_polling",
+                points,
+                marker=ARRIVAL_MARKERS[arrivals],
+                line=False,
+                annotate=False,
+            )
     _label_polls(ax, rows, top)
     ax.set_xlim(0, top)
     ax.set_ylim(0, 105)
@@ -100,25 +123,45 @@ def figure_empty_polls(run: Run) -> Figure:
     low, high = min(by_x), max(by_x)
     share_low, share_high = statistics.fmean(by_x[low]), statistics.fmean(by_x[high])
     if low == high:
-        title = (f"{fmt_share(share_low)} of short polls came back empty at "
-                 f"{events_text(low)} per poll interval")
+        title = (
+            f"{fmt_share(share_low)} of short polls came back empty at "
+            f"{events_text(low)} per poll interval"
+        )
     else:
-        trend = ("The more events per poll interval, the fewer empty polls"
-                 if share_high < share_low else "Empty polls against events per poll interval")
-        title = (f"{trend}: {fmt_share(share_low)} at {events_text(low)}, "
-                 f"{fmt_share(share_high)} at {events_text(high)}")
+        trend = (
+            "The more events per poll interval, the fewer empty polls"
+            if share_high < share_low
+            else "Empty polls against events per poll interval"
+        )
+        title = (
+            f"{trend}: {fmt_share(share_low)} at {events_text(low)}, "
+            f"{fmt_share(share_high)} at {events_text(high)}"
+        )
     rates = sorted({r.rate for r in rows})
     intervals = sorted({r.interval_s for r in rows})
-    titles(fig, title, f"short polling at {join([f'{v:g}' for v in rates])} events/s, every "
-            f"{join([fmt_seconds(v) for v in intervals])}; a poll finds nothing when no event "
-            "came since the last one", ax)
-    handles = [Line2D([], [], ls="none", marker=ARRIVAL_MARKERS[a], ms=8, color=color,
-                      label=f"measured, {ARRIVAL_WORDS[a]} arrivals") for a in arrivals_seen]
+    titles(
+        fig,
+        title,
+        f"short polling at {join([f'{v:g}' for v in rates])} events/s, every "
+        f"{join([fmt_seconds(v) for v in intervals])}; a poll finds nothing when no event "
+        "came since the last one",
+        ax,
+    )
+    handles = [
+        Line2D(
+            [],
+            [],
+            ls="none",
+            marker=ARRIVAL_MARKERS[a],
+            ms=8,
+            color=color,
+            label=f"measured, {ARRIVAL_WORDS[a]} arrivals",
+        )
+        for a in arrivals_seen
+    ]
     handles += [
         Line2D([], [], color=color, ls="--", lw=1.8, label=r"theory, Poisson: $e^{-x}$"),
         Line2D([], [], color=color, ls=":", lw=1.8, label="theory, evenly spaced: max(0, 1 − x)"),
     ] + flag_handles(rows)
     legend(ax, handles, loc="upper right", bbox_to_anchor=None)
     return fig
-
-

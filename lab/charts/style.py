@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -43,6 +44,7 @@ NOTE_PT = 11
 
 # --- flags ----------------------------------------------------------------------------------
 
+
 def flag_color(row: CellSummary, color: str) -> str:
     """The colour of a flagged cell's note: red for lost events, else the given colour."""
     return LOST_COLOR if row.verdict.lossy else color
@@ -57,14 +59,24 @@ def flag_handles(rows: Iterable[CellSummary], marker: str = "o") -> list:
     """Legend entries for the kinds of flagged cells among `rows`: a hollow marker for
     client-bound cells, a hollow marker with a red cross for lost events."""
     rows = list(rows)
-    handles = []
-    hollow = {"ls": "none", "marker": marker, "ms": 10, "mfc": "white", "mec": MUTED,
-              "mew": 2.2}
+    handles: list[Any] = []
+    hollow: dict[str, Any] = {
+        "ls": "none",
+        "marker": marker,
+        "ms": 10,
+        "mfc": "white",
+        "mec": MUTED,
+        "mew": 2.2,
+    }
     if any(r.verdict.client_bound for r in rows):
         handles.append(Line2D([], [], label=CLIENT_BOUND_LABEL, **hollow))
     if any(r.verdict.lossy for r in rows):
-        handles.append((Line2D([], [], label=LOST_LABEL, **hollow),
-                        Line2D([], [], ls="none", marker="x", ms=6, mew=2, color=LOST_COLOR)))
+        handles.append(
+            (
+                Line2D([], [], label=LOST_LABEL, **hollow),
+                Line2D([], [], ls="none", marker="x", ms=6, mew=2, color=LOST_COLOR),
+            )
+        )
     return handles
 
 
@@ -73,6 +85,7 @@ def handle_label(handle) -> str:
 
 
 # --- numbers on axes -------------------------------------------------------------------------
+
 
 def events_text(count: float) -> str:
     return plural(float(count), "event")
@@ -88,6 +101,7 @@ def plain_tick(value: float, _pos: object = None) -> str:
 
 
 # --- drawing helpers ------------------------------------------------------------------------
+
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
     return Figure(figsize=figsize, layout="constrained")
@@ -111,32 +125,48 @@ def titles(fig: Figure, title: str, subtitle: str | None = None, ax=None) -> Non
     """The finding as a bold figure title; what is drawn, with numbers, as a subtitle."""
     fig.suptitle(wrap(title, TITLE_PT * 1.12, fig), fontsize=TITLE_PT, fontweight="bold")
     if subtitle and ax is not None:
-        ax.set_title(wrap(subtitle, SUBTITLE_PT, fig, 0.92), fontsize=SUBTITLE_PT,
-                     color="#333333")
+        ax.set_title(wrap(subtitle, SUBTITLE_PT, fig, 0.92), fontsize=SUBTITLE_PT, color="#333333")
 
 
-NOTE_BOX = {"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none",
-             "alpha": 0.85}
+NOTE_BOX: dict[str, Any] = {
+    "boxstyle": "square,pad=0.1",
+    "facecolor": "white",
+    "edgecolor": "none",
+    "alpha": 0.85,
+}
 BLANK = Line2D([], [], ls="none", label=" ")
 
 
 def legend_below(fig: Figure, *groups: list):
     """One legend under the chart, each group of entries in its own column."""
-    groups = [g for g in groups if g]
-    rows = max(len(g) for g in groups)
-    handles = [h for g in groups for h in (*g, *[BLANK] * (rows - len(g)))]
-    return fig.legend(handles, [handle_label(h) for h in handles],
-                      loc="outside lower center", ncols=len(groups), fontsize=LEGEND_PT,
-                      frameon=False, columnspacing=2.5)
+    shown = [g for g in groups if g]
+    rows = max(len(g) for g in shown)
+    handles = [h for g in shown for h in (*g, *[BLANK] * (rows - len(g)))]
+    return fig.legend(
+        handles,
+        [handle_label(h) for h in handles],
+        loc="outside lower center",
+        ncols=len(shown),
+        fontsize=LEGEND_PT,
+        frameon=False,
+        columnspacing=2.5,
+    )
 
 
 def legend(ax, handles: list, **kwargs):
-    return ax.legend(handles, [handle_label(h) for h in handles], fontsize=LEGEND_PT,
-                     frameon=False, **kwargs)
+    return ax.legend(
+        handles, [handle_label(h) for h in handles], fontsize=LEGEND_PT, frameon=False, **kwargs
+    )
 
 
-THEORY_STYLE = {"lw": 6.5, "alpha": 0.3, "ls": (0, (2.5, 1.2)), "solid_capstyle": "butt",
-                "dash_capstyle": "butt", "zorder": 1}
+THEORY_STYLE: dict[str, Any] = {
+    "lw": 6.5,
+    "alpha": 0.3,
+    "ls": (0, (2.5, 1.2)),
+    "solid_capstyle": "butt",
+    "dash_capstyle": "butt",
+    "zorder": 1,
+}
 """Theory lines: wide, pale and dashed, in the transport's colour, so that a measured line
 running on top of its band reads as "as predicted"."""
 
@@ -170,44 +200,96 @@ def users_axis(ax, users: Iterable[int]) -> None:
 
 
 def transport_handles(transports: Iterable[str], marker: str = "o") -> list[Line2D]:
-    return [Line2D([], [], color=TRANSPORT_COLORS[t], marker=marker, ms=8, lw=2.2,
-                   label=transport_label(t, capital=True)) for t in transports]
+    return [
+        Line2D(
+            [],
+            [],
+            color=TRANSPORT_COLORS[t],
+            marker=marker,
+            ms=8,
+            lw=2.2,
+            label=transport_label(t, capital=True),
+        )
+        for t in transports
+    ]
 
 
-def plot_points(ax, transport: str, points: Sequence[tuple[float, float | None, CellSummary]], *,
-                 log_y: bool = False, linestyle: str = "-", marker: str = "o",
-                 annotate: bool = True, line: bool = True) -> None:
+def plot_points(
+    ax,
+    transport: str,
+    points: Sequence[tuple[float, float | None, CellSummary]],
+    *,
+    log_y: bool = False,
+    linestyle: str = "-",
+    marker: str = "o",
+    annotate: bool = True,
+    line: bool = True,
+) -> None:
     """A transport's measured points: a line through all, filled markers for clean cells,
     hollow labelled markers for flagged ones."""
-    points = [(x, y, r) for x, y, r in points
-              if x is not None and y is not None and (y > 0 or not log_y)]
+    points = [
+        (x, y, r) for x, y, r in points if x is not None and y is not None and (y > 0 or not log_y)
+    ]
     if not points:
         return
     color = TRANSPORT_COLORS[transport]
     if line:
-        ax.plot([p[0] for p in points], [p[1] for p in points], color=color, ls=linestyle,
-                lw=2.2, zorder=2)
+        ax.plot(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            color=color,
+            ls=linestyle,
+            lw=2.2,
+            zorder=2,
+        )
     clean = [p for p in points if p[2].verdict.flag is None]
     if clean:
-        ax.plot([p[0] for p in clean], [p[1] for p in clean], ls="none", marker=marker, ms=8,
-                color=color, mfc=color, mec=color, zorder=3, gid=f"clean:{transport}")
+        ax.plot(
+            [p[0] for p in clean],
+            [p[1] for p in clean],
+            ls="none",
+            marker=marker,
+            ms=8,
+            color=color,
+            mfc=color,
+            mec=color,
+            zorder=3,
+            gid=f"clean:{transport}",
+        )
     for x, y, row in points:
         flag = row.verdict.flag
         if flag is None:
             continue
-        ax.plot([x], [y], ls="none", marker=marker, ms=11, mfc="white", mec=color, mew=2.4,
-                zorder=4, gid=f"flagged:{flag}:{row.cell}")
+        ax.plot(
+            [x],
+            [y],
+            ls="none",
+            marker=marker,
+            ms=11,
+            mfc="white",
+            mec=color,
+            mew=2.4,
+            zorder=4,
+            gid=f"flagged:{flag}:{row.cell}",
+        )
         if row.verdict.lossy:
             lost_mark(ax, x, y, gid=f"lost-mark:{row.cell}")
         if annotate:
-            ax.annotate(row.verdict.short(), (x, y), xytext=(9, -15),
-                        textcoords="offset points",
-                        fontsize=NOTE_PT, color=flag_color(row, color), zorder=5,
-                        bbox=NOTE_BOX)
+            ax.annotate(
+                row.verdict.short(),
+                (x, y),
+                xytext=(9, -15),
+                textcoords="offset points",
+                fontsize=NOTE_PT,
+                color=flag_color(row, color),
+                zorder=5,
+                bbox=NOTE_BOX,
+            )
 
 
-def plot_theory(ax, transport: str, points: Sequence[tuple[float, float | None]],
-                 log_y: bool = False) -> bool:
+def plot_theory(
+    ax, transport: str, points: Sequence[tuple[float, float | None]], log_y: bool = False
+) -> bool:
     """The transport's theory line; False if it has no point that can be drawn."""
     shown = [(x, y) for x, y in points if y is not None and (y > 0 or not log_y)]
     if not shown:
@@ -215,8 +297,13 @@ def plot_theory(ax, transport: str, points: Sequence[tuple[float, float | None]]
     style = dict(THEORY_STYLE)
     if len(shown) == 1:  # a line needs two points: mark the one value instead
         style.update(marker="_", ms=34, mew=style["lw"])
-    ax.plot([p[0] for p in shown], [p[1] for p in shown], color=TRANSPORT_COLORS[transport],
-            gid=f"theory:{transport}", **style)
+    ax.plot(
+        [p[0] for p in shown],
+        [p[1] for p in shown],
+        color=TRANSPORT_COLORS[transport],
+        gid=f"theory:{transport}",
+        **style,
+    )
     return True
 
 
@@ -224,8 +311,6 @@ def rows_at(series: dict[str, list[CellSummary]], users: int) -> dict[str, CellS
     """Each transport's row at a user count, for the transports that have one."""
     found = {t: row_at(rows, users) for t, rows in series.items()}
     return {t: r for t, r in found.items() if r is not None}
-
-
 
 
 def row_at(rows: Sequence[CellSummary], users: int) -> CellSummary | None:

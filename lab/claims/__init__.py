@@ -31,10 +31,20 @@ from lab.claims.push import (
 from lab.claims.verdict import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, Rows, Verdict, depends_on
 
 __all__ = [
-    "CLAIMS", "CLAIM_CHECKS", "DOES_NOT_HOLD", "HOLDS", "NOT_MEASURED", "Verdict",
-    "check_claims", "check_delivery_latency", "check_interval_tradeoff",
-    "check_overhead_bytes", "check_polling_delay", "check_polling_requests",
-    "check_server_load", "depends_on",
+    "CLAIMS",
+    "CLAIM_CHECKS",
+    "DOES_NOT_HOLD",
+    "HOLDS",
+    "NOT_MEASURED",
+    "Verdict",
+    "check_claims",
+    "check_delivery_latency",
+    "check_interval_tradeoff",
+    "check_overhead_bytes",
+    "check_polling_delay",
+    "check_polling_requests",
+    "check_server_load",
+    "depends_on",
 ]
 
 CLAIMS = {1: CLAIM_1, 2: CLAIM_2, 3: CLAIM_3, 4: CLAIM_4, 5: CLAIM_5, 6: CLAIM_6}

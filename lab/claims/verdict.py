@@ -54,14 +54,12 @@ def has(value: object) -> bool:
 
 def having(rows: Rows, transport: str, *columns: str) -> list[CellSummary]:
     """The transport's rows with a value in every column."""
-    return [r for r in rows if r.transport == transport
-            and all(has(r.get(c)) for c in columns)]
+    return [r for r in rows if r.transport == transport and all(has(r.get(c)) for c in columns)]
 
 
 def main_by_users(rows: Rows, transport: str, *columns: str) -> dict[int, CellSummary]:
     """The transport's rows at the run's main settings (as the charts pick them), by users."""
-    return {r.users: r for r in main_rows(rows, transport)
-            if all(has(r.get(c)) for c in columns)}
+    return {r.users: r for r in main_rows(rows, transport) if all(has(r.get(c)) for c in columns)}
 
 
 def users_text(count: int) -> str:
@@ -81,8 +79,11 @@ def caveats(rows: Rows) -> str:
     notes = [f"{r.cell} ({'; '.join(r.verdict.problems())})" for r in rows if not r.verdict.ok]
     if not notes:
         return ""
-    return (" Caution: these numbers include cells that cannot be taken at face value: "
-            + "; ".join(notes) + ".")
+    return (
+        " Caution: these numbers include cells that cannot be taken at face value: "
+        + "; ".join(notes)
+        + "."
+    )
 
 
 def combine(results: Sequence[tuple[object, bool]]) -> str:
@@ -100,8 +101,7 @@ def where_clause(results: Sequence[tuple[int, bool]]) -> str:
     no = sorted({u for u, ok in results if not ok})
     if not yes or not no:
         return ""
-    return (f"holds at {join([f'{u:,}' for u in yes])} users, "
-            f"not at {join([f'{u:,}' for u in no])}")
+    return f"holds at {join([f'{u:,}' for u in yes])} users, not at {join([f'{u:,}' for u in no])}"
 
 
 def where(results: Sequence[tuple[int, bool]]) -> str:
@@ -112,5 +112,3 @@ def where(results: Sequence[tuple[int, bool]]) -> str:
 
 def about(measured: float, claimed: float) -> bool:
     return claimed / ABOUT_FACTOR <= measured <= claimed * ABOUT_FACTOR
-
-

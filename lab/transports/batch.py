@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from lab.cursors import Resume, parse_resume
-from lab.event_source import EventSource
+from lab.event_source import Event, EventSource
 from lab.state import lab_state
 
 
@@ -29,6 +29,7 @@ def batch_response(transport: str, resume: Resume | None) -> Response:
     state = lab_state()
     source, settings = state.source, state.settings
     newest = source.last_id
+    events: list[Event]
     if resume is None:
         events, gap = [], False
     else:

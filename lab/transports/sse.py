@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 from flask import Blueprint, Response, request
 
@@ -45,7 +45,7 @@ class _Stream:
     to the generator's own `finally`.
     """
 
-    def __init__(self, frames: Iterator[bytes], release: Callable[[], None]) -> None:
+    def __init__(self, frames: Generator[bytes, None, None], release: Callable[[], None]) -> None:
         self._frames = frames
         self._release = release
 
@@ -103,7 +103,7 @@ def sse() -> Response:
 
 def frames(
     state: LabState, held: Hold, resume: Resume, limit: int | None, environ: dict
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     source, settings = state.source, state.settings
     counters = state.metrics[TRANSPORT]
     heartbeat = settings.heartbeat or None
@@ -111,9 +111,7 @@ def frames(
     raw = getattr(client_socket, "_sock", None)
     # The fan-out writes its own HTTP chunks, so only chunked (HTTP/1.1) unlimited streams
     # on a real socket can park; the rest are written by their own greenlet below.
-    can_park = (
-        limit is None and raw is not None and environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
-    )
+    can_park = limit is None and raw is not None and environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
     cursor = resume.after
     stream = ParkedStream(held, raw, cursor) if can_park else None
     sent = 0

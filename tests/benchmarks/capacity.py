@@ -25,9 +25,22 @@ TRANSPORTS = ("short_polling", "long_polling", "sse")
 def run_cell(transport: str, users: int, duration: float, out: Path) -> dict:
     run_id = f"{transport}-{users}"
     command = [
-        sys.executable, "-m", "lab", "bench", "--transports", transport, "--users", str(users),
-        "--duration", str(duration), "--interval-sweep", "--no-report", "--out", str(out),
-        "--run-id", run_id,
+        sys.executable,
+        "-m",
+        "lab",
+        "bench",
+        "--transports",
+        transport,
+        "--users",
+        str(users),
+        "--duration",
+        str(duration),
+        "--interval-sweep",
+        "--no-report",
+        "--out",
+        str(out),
+        "--run-id",
+        run_id,
     ]
     finished = subprocess.run(command, capture_output=True, text=True)
     summary = out / run_id / "summary.csv"
@@ -49,8 +62,11 @@ def run_cell(transport: str, users: int, duration: float, out: Path) -> dict:
 
 def passes(result: dict, limit_ms: float) -> bool:
     return (
-        "failed" not in result and result["p99"] < limit_ms and not result["client_bound"]
-        and not result["lost"] and not result["errors"]
+        "failed" not in result
+        and result["p99"] < limit_ms
+        and not result["client_bound"]
+        and not result["lost"]
+        and not result["errors"]
     )
 
 
@@ -77,8 +93,10 @@ def main() -> None:
                 users *= 2
             table.append((transport, best, tried[-1]))
 
-    print(f"\nLargest user count with p99 < {args.limit_ms:g} ms, no lost events, no errors "
-          "and the load generator below 90% of a core (1 event/s, 1 s polling):")
+    print(
+        f"\nLargest user count with p99 < {args.limit_ms:g} ms, no lost events, no errors "
+        "and the load generator below 90% of a core (1 event/s, 1 s polling):"
+    )
     print("| transport | users | p50 | p99 | stopped at |")
     print("|---|---|---|---|---|")
     for transport, best, last in table:
@@ -86,8 +104,10 @@ def main() -> None:
             print(f"| {transport} | below {args.start} | | | {describe(last)} |")
             continue
         stop = "the --max limit" if last is best else f"{last['users']}: {describe(last)}"
-        print(f"| {transport} | {best['users']:,} | {best['p50']:.0f} ms | {best['p99']:.0f} ms "
-              f"| {stop} |")
+        print(
+            f"| {transport} | {best['users']:,} | {best['p50']:.0f} ms | {best['p99']:.0f} ms "
+            f"| {stop} |"
+        )
 
 
 def describe(result: dict) -> str:
@@ -100,9 +120,11 @@ def describe(result: dict) -> str:
         flags.append(f"{result['lost']} lost/repeated")
     if result["errors"]:
         flags.append(f"{result['errors']} errors")
-    return (f"p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, client "
-            f"{result['client']:.0f}%, server {result['server_cpu_us']:.0f} us/event"
-            + (f" [{', '.join(flags)}]" if flags else ""))
+    return (
+        f"p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, client "
+        f"{result['client']:.0f}%, server {result['server_cpu_us']:.0f} us/event"
+        + (f" [{', '.join(flags)}]" if flags else "")
+    )
 
 
 if __name__ == "__main__":

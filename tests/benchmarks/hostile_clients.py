@@ -45,8 +45,9 @@ def rss(server) -> float:
 
 
 def fill(server, payload: int, rate: float, until_id: int, timeout: float) -> None:
-    server.put("/source", json={"payload_bytes": payload, "rate": rate, "paused": False},
-               headers=JSON)
+    server.put(
+        "/source", json={"payload_bytes": payload, "rate": rate, "paused": False}, headers=JSON
+    )
     wait_until(lambda: server.last_id() >= until_id, timeout=timeout, what=f"{until_id} events")
     server.put("/source", json={"paused": True}, headers=JSON)
 
@@ -99,15 +100,18 @@ def unread_polls(source: str | None) -> None:
 def big_history(source: str | None) -> None:
     with run_server("--rate", "0", source_dir=source) as server:
         before = rss(server)
-        server.put("/source", json={"payload_bytes": 1_000_000, "rate": 16, "paused": False},
-                   headers=JSON)
+        server.put(
+            "/source", json={"payload_bytes": 1_000_000, "rate": 16, "paused": False}, headers=JSON
+        )
         time.sleep(15)
         server.put("/source", json={"paused": True}, headers=JSON)
         after = rss(server)
         source_figures = server.get("/source").json()
-        print(f"2. 1 MB ticks for 15 s: {source_figures['last_id']} published, "
-              f"{source_figures['history_size']} kept; RSS grew {after - before:.0f} MiB "
-              f"({before:.0f} -> {after:.0f})")
+        print(
+            f"2. 1 MB ticks for 15 s: {source_figures['last_id']} published, "
+            f"{source_figures['history_size']} kept; RSS grew {after - before:.0f} MiB "
+            f"({before:.0f} -> {after:.0f})"
+        )
 
 
 def slowloris(source: str | None, count: int = 500, seconds: float = 15) -> None:
@@ -127,18 +131,23 @@ def slowloris(source: str | None, count: int = 500, seconds: float = 15) -> None
         served = server.get("/poll").status_code == 200
         for client in clients:
             client.close()
-        print(f"3a. {count} slowloris heads, a byte every 2 s: {still} still open after "
-              f"{seconds:.0f} s; a new client served: {served}")
+        print(
+            f"3a. {count} slowloris heads, a byte every 2 s: {still} still open after "
+            f"{seconds:.0f} s; a new client served: {served}"
+        )
 
 
 def stalled_streams(source: str | None, count: int = 20, seconds: float = 45) -> None:
     with run_server("--rate", "0", source_dir=source) as server:
         before = rss(server)
         clients = [stalled(server, get("/sse")) for _ in range(count)]
-        wait_until(lambda: server.get("/metrics").json()["transports"]["sse"]["open"] >= count,
-                   what="the streams")
-        server.put("/source", json={"payload_bytes": 100_000, "rate": 20, "paused": False},
-                   headers=JSON)
+        wait_until(
+            lambda: server.get("/metrics").json()["transports"]["sse"]["open"] >= count,
+            what="the streams",
+        )
+        server.put(
+            "/source", json={"payload_bytes": 100_000, "rate": 20, "paused": False}, headers=JSON
+        )
         time.sleep(seconds)
         server.put("/source", json={"paused": True}, headers=JSON)
         time.sleep(1)
@@ -146,8 +155,10 @@ def stalled_streams(source: str | None, count: int = 20, seconds: float = 45) ->
         after = rss(server)
         for client in clients:
             client.close()
-        print(f"3b. {count} SSE streams that never read, 100 kB x 20/s for {seconds:.0f} s: "
-              f"{still} still open; RSS grew {after - before:.0f} MiB")
+        print(
+            f"3b. {count} SSE streams that never read, 100 kB x 20/s for {seconds:.0f} s: "
+            f"{still} still open; RSS grew {after - before:.0f} MiB"
+        )
 
 
 def idle_beyond_the_file_limit(source: str | None, count: int = 1100) -> None:
@@ -172,18 +183,20 @@ def idle_beyond_the_file_limit(source: str | None, count: int = 1100) -> None:
                 served += requests.get(server.url + "/poll", timeout=3).status_code == 200
         for client in clients:
             client.close()
-        print(f"3c. {len(clients)} idle connections, server limited to 1024 open files: "
-              f"{served} of 5 new clients served")
+        print(
+            f"3c. {len(clients)} idle connections, server limited to 1024 open files: "
+            f"{served} of 5 new clients served"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", default=None,
-                        help="run the server from this checkout (default: this one)")
+    parser.add_argument(
+        "--source", default=None, help="run the server from this checkout (default: this one)"
+    )
     args = parser.parse_args()
     print(f"server: {args.source or 'this checkout'}; machine: {os.cpu_count()} cores")
-    for part in (unread_polls, big_history, slowloris, stalled_streams,
-                 idle_beyond_the_file_limit):
+    for part in (unread_polls, big_history, slowloris, stalled_streams, idle_beyond_the_file_limit):
         gevent.sleep(0)
         part(args.source)
 

@@ -90,9 +90,7 @@ def main() -> None:
         # One event wakes every held client at once.
         started = time.perf_counter()
         server.publish("wake up")
-        wait_until(
-            lambda: server.counters("long_polling")["open"] == 0, timeout=30, what="answers"
-        )
+        wait_until(lambda: server.counters("long_polling")["open"] == 0, timeout=30, what="answers")
         wake_all = time.perf_counter() - started
 
         for client in streams + polls:

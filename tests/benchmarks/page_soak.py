@@ -48,22 +48,30 @@ def main() -> None:
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.goto(server.url + "/?lang=en")
         started = time.monotonic()
-        print(f"rate {args.rate:g} events/s for {args.minutes:g} min; "
-              "panels show events/missed/repeated")
+        print(
+            f"rate {args.rate:g} events/s for {args.minutes:g} min; "
+            "panels show events/missed/repeated"
+        )
         while True:
             elapsed = time.monotonic() - started
             sample = page.evaluate(SAMPLE)
             heap = f"{sample['heap'] / 2**20:.1f} MiB" if sample["heap"] else "n/a"
             panels = ", ".join(f"{k} {v}" for k, v in sample["panels"].items())
-            print(f"{elapsed / 60:5.1f} min  heap {heap:>9}  DOM {sample['nodes']:>5}  "
-                  f"{panels}", flush=True)
+            print(
+                f"{elapsed / 60:5.1f} min  heap {heap:>9}  DOM {sample['nodes']:>5}  {panels}",
+                flush=True,
+            )
             if elapsed >= args.minutes * 60:
                 break
             page.wait_for_timeout(min(60_000, (args.minutes * 60 - elapsed) * 1000 + 10))
         metrics = server.metrics()["transports"]
-        print("server: " + ", ".join(
-            f"{name} {metrics[name]['requests']} requests, {metrics[name]['open']} open"
-            for name in ("short_polling", "long_polling", "sse")))
+        print(
+            "server: "
+            + ", ".join(
+                f"{name} {metrics[name]['requests']} requests, {metrics[name]['open']} open"
+                for name in ("short_polling", "long_polling", "sse")
+            )
+        )
 
 
 if __name__ == "__main__":
