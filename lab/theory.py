@@ -19,8 +19,8 @@ reaching one user (as in lab.measurement).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lab.epoch import EPOCH_LENGTH
