@@ -14,6 +14,8 @@ def fmt_number(value: float) -> str:
     """A measured quantity to three significant digits: 1,234 · 123 · 12.3 · 1.23 · 0.0123."""
     if isinstance(value, int):
         return f"{value:,}"
+    if abs(value) < 100:
+        value = float(f"{value:.3g}")  # so that 99.95 is written "100", not "100.0"
     size = abs(value)
     if size >= 100:
         return f"{value:,.0f}"

@@ -7,8 +7,10 @@ the server has restarted without knowing our epoch: start live again.
 
 from __future__ import annotations
 
-from client_measurement import DeliveryRecorder, back_off, learn_cursor, now, take_batch
+from client_measurement import back_off, learn_cursor, now, recorder_for
 from locust import FastHttpUser
+
+from lab.delivery_recorder import take_batch
 
 
 class PollingUser(FastHttpUser):
@@ -17,7 +19,7 @@ class PollingUser(FastHttpUser):
     """The transport's name (for the recorder's Locust entries)."""
 
     def on_start(self) -> None:
-        self.recorder = DeliveryRecorder(self.environment, self.transport)
+        self.recorder = recorder_for(self.environment, self.transport)
         self.cursor: int | None = None
         self.epoch = ""
 

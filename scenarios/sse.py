@@ -25,7 +25,7 @@ import time
 from urllib.parse import urlsplit
 
 import gevent
-from client_measurement import DeliveryRecorder, now
+from client_measurement import now, recorder_for
 from locust import User, constant, task
 
 from lab.http_chunks import ChunkedDecoder
@@ -47,7 +47,7 @@ class SSEUser(User):
         address = urlsplit(self.host)
         self.address = (address.hostname, address.port or 80)
         self.host_header = address.netloc
-        self.recorder = DeliveryRecorder(self.environment, TRANSPORT)
+        self.recorder = recorder_for(self.environment, TRANSPORT)
         self.last_event_id = ""
 
     def request_bytes(self) -> bytes:

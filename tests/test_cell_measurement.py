@@ -1,0 +1,139 @@
+"""lab.cell_measurement: a cell's figures from the files a run leaves, with hand-made files.
+
+The fixture: two users' raw logs, a window from t=100 to t=110 (server clock), a known gap,
+a known repeat and known latencies; Locust failures with and without sequence entries.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from lab.cell_measurement import count_client_errors, measure_cell, read_deliveries
+from lab.measurement import Cell
+
+LOG_HEADER = ("received_at", "user", "event_id", "latency_ms", "event_bytes")
+
+
+def write_log(folder, pid: int, rows) -> None:
+    with open(folder / f"deliveries-{pid}.csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(LOG_HEADER)
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def logs(tmp_path):
+    # User a: ids 1, 2, 4 (3 lost), all in the window but the first.
+    write_log(
+        tmp_path,
+        1,
+        [
+            (99.5, "a", 1, 4.0, 90),
+            (101.0, "a", 2, 5.0, 90),
+            (105.0, "a", 4, 7.0, 91),
+        ],
+    )
+    # User b: ids 1, 2, 2 (repeated), 3; the last after the window.
+    write_log(
+        tmp_path,
+        2,
+        [
+            (100.0, "b", 1, 1.0, 90),
+            (102.0, "b", 2, 2.0, 90),
+            (102.5, "b", 2, 3.0, 90),
+            (110.5, "b", 3, 9.0, 90),
+        ],
+    )
+    return tmp_path
+
+
+def test_the_window_holds_what_arrived_between_its_ends(logs):
+    found = read_deliveries(logs, start=100.0, end=110.0)
+    # Both ends count: b's first delivery (t=100.0) is in; a's (99.5) and b's last are out.
+    assert sorted(found.latencies_ms) == [1.0, 2.0, 3.0, 5.0, 7.0]
+    assert sorted(found.payload_bytes) == [90, 90, 90, 90, 91]
+    assert sorted(found.event_ids) == [1, 2, 2, 2, 4]
+
+
+def test_lost_and_repeated_are_counted_over_the_whole_run(logs):
+    found = read_deliveries(logs, start=100.0, end=110.0)
+    assert (found.lost, found.repeated) == (1, 1)
+
+
+def test_no_logs_no_deliveries(tmp_path):
+    found = read_deliveries(tmp_path, 0, 1)
+    assert (found.latencies_ms, found.lost, found.repeated) == ([], 0, 0)
+
+
+def test_client_errors_leave_out_the_sequence_entries(tmp_path):
+    failures = tmp_path / "cell_failures.csv"
+    failures.write_text(
+        "Method,Name,Error,Occurrences\n"
+        "GET,/poll,HTTPError('503'),3\n"
+        "EVENT,sse sequence,EventsLost('1 event(s) lost'),2\n"
+        "GET,/sse,ConnectionError(),4\n"
+    )
+    assert count_client_errors(failures) == 7
+    assert count_client_errors(tmp_path / "missing.csv") == 0
+
+
+def snapshot(time_s, requests, bytes_in, bytes_out, sent, cpu, last_id, ok=0):
+    counters = {
+        "requests": requests,
+        "bytes_in": bytes_in,
+        "bytes_out": bytes_out,
+        "events_sent": sent,
+        "empty_responses": 0,
+        "responses": {"200": ok},
+    }
+    return {
+        "time": time_s,
+        "transports": {"sse": counters},
+        "process": {"cpu_s": cpu},
+        "source": {"last_id": last_id},
+    }
+
+
+def test_a_cell_is_measured_over_the_server_s_own_window(logs):
+    before = snapshot(100.0, 2, 400, 1000, 0, 10.0, 0, ok=2)
+    after = snapshot(110.0, 2, 400, 1000 + 5 * 130, 5, 10.005, 5, ok=2)
+    cell = Cell("sse", users=2, rate=0.5)
+    result = measure_cell(
+        cell,
+        before,
+        after,
+        read_deliveries(logs, 100.0, 110.0),
+        client_cpu_percent=12.0,
+        client_errors=0,
+        interval_s=1,
+        timeout_s=25,
+    )
+    row = result.summary
+    assert row.duration_s == 10.0
+    assert row.events_published == 5 and row.events_expected == 10
+    assert row.events_received == 5 and (row.events_lost, row.events_repeated) == (1, 1)
+    assert row.latency_p50_ms == 3.0 and row.latency_max_ms == 7.0
+    assert row.latency_mean_ms == pytest.approx(3.6)
+    assert row.requests == 0 and row.bytes_out == 650 and row.bytes_per_event == 130.0
+    assert row.payload_bytes_per_event == pytest.approx(90.2)
+    assert row.server_cpu_us_per_event == pytest.approx(1000.0)
+    assert row.verdict.problems() == ["1 events lost", "1 events repeated"]
+    assert [r[3] for r in result.events_rows] == [2, 4, 1, 2, 2]
+    # the frame arithmetic for ids 2, 4, 1, 2, 2 at 90-91 bytes, done by hand: "id: N@k3x9\n"
+    # 11 + "event: tick\n" 12 + "data: " 6 + "\n\n" 2 = 31 + JSON (121 or 122 = 0x79, 0x7a)
+    # + "79\r\n" 4 + "\r\n" 2: 37 bytes beyond the JSON for each
+    assert result.frame_arithmetic == pytest.approx(37.0)
+
+
+def test_sample_every_keeps_events_csv_small(logs, monkeypatch):
+    import lab.cell_measurement as cell_measurement
+
+    monkeypatch.setattr(cell_measurement, "EVENTS_CSV_MAX_ROWS_PER_CELL", 2)
+    before = snapshot(100.0, 0, 0, 0, 0, 1.0, 0)
+    after = snapshot(110.0, 0, 0, 650, 5, 1.0, 5)
+    result = measure_cell(
+        Cell("sse", 2, 0.5), before, after, read_deliveries(logs, 100.0, 110.0), 1.0, 0, 1, 25
+    )
+    assert result.sample_every == 3 and len(result.events_rows) == 2
