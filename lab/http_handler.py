@@ -36,7 +36,7 @@ from lab.deadline_reader import (
     ReadTimedOut,
 )
 from lab.errors import error_body
-from lab.held import CLIENT_SOCKET_KEY
+from lab.held import CLIENT_GONE_KEY, CLIENT_SOCKET_KEY
 from lab.metrics import OTHER, transport_of
 from lab.sending import send_parts_within
 
@@ -283,6 +283,11 @@ class CountingHandler(WSGIHandler):
 
     def _send_parts(self, parts: list) -> None:
         """Send head, chunk framing and body as they are (one system call, no copy)."""
+        if self._client_gone():
+            # The client left while its request was held: an answer (or a stream's last
+            # chunk) would go nowhere. The connection is closed instead.
+            self.close_connection = True
+            return
         counters = self.server.metrics[self._transport or OTHER]
         try:
             send_parts_within(self.socket, parts, self.server.settings.write_timeout, counters)
@@ -302,9 +307,13 @@ class CountingHandler(WSGIHandler):
             counters.open -= 1
             code = getattr(self, "code", None) or 0
             counters.responses[abs(code)] += 1
-            if code < 0:
+            if code < 0 or self._client_gone():
                 counters.disconnects += 1
             self._transport = None
+
+    def _client_gone(self) -> bool:
+        environ = getattr(self, "environ", None)
+        return bool(environ and environ.get(CLIENT_GONE_KEY))
 
     def format_request(self):
         # The access log never shows a token, even one sent in the address by mistake.

@@ -123,35 +123,67 @@ def stop_process(process: subprocess.Popen) -> None:
 
 
 class SSEClient:
-    """Reads /sse with `requests` and the lab's own parser, keeping raw bytes for checks."""
+    """Reads /sse with `requests` and the lab's own parser, keeping raw bytes for checks.
 
-    def __init__(self, url: str, headers: dict | None = None, read_timeout: float = 10.0):
+    Every wait has a deadline (`timeout`, 10 s unless told): a heartbeat keeps a stream
+    from ever going silent, so a per-read timeout alone would wait for ever for an event
+    that never comes. A wait that runs out fails with what was awaited and what came.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        headers: dict | None = None,
+        read_timeout: float = 10.0,
+        timeout: float = 10.0,
+    ):
         self.response = requests.get(
             url, headers=headers or {}, stream=True, timeout=(5, read_timeout)
         )
+        self.timeout = timeout
         self.decoder = SSEDecoder()
         self.raw = bytearray()
         self._chunks = self.response.iter_content(chunk_size=None)
         self._pending: list[ServerSentEvent] = []
 
-    def _read_chunk(self) -> None:
-        chunk = next(self._chunks)  # the read timeout bounds each wait
+    def _read_chunk(self, deadline: float, awaited: str, since: int) -> None:
+        if time.monotonic() > deadline:
+            got = bytes(self.raw[since:])
+            raise AssertionError(
+                f"gave up after {self.timeout:g} s waiting for {awaited}; the stream sent "
+                f"{len(got)} bytes meanwhile: {got[-300:]!r}"
+            )
+        chunk = next(self._chunks)  # the read timeout bounds each single wait
         self.raw += chunk
         self._pending.extend(self.decoder.decode(chunk))
 
-    def next_event(self) -> ServerSentEvent:
+    def next_event(self, timeout: float | None = None) -> ServerSentEvent:
+        deadline = time.monotonic() + (timeout or self.timeout)
+        since = len(self.raw)
         while not self._pending:
-            self._read_chunk()
+            self._read_chunk(deadline, "the next event", since)
         return self._pending.pop(0)
 
-    def read_until(self, predicate: Callable[[bytes], bool]) -> bytes:
+    def read_until(self, predicate: Callable[[bytes], bool], what: str = "") -> bytes:
         """Read until the raw bytes so far satisfy `predicate` (e.g. hold a comment)."""
+        deadline = time.monotonic() + self.timeout
+        since = len(self.raw)
         while not predicate(bytes(self.raw)):
-            self._read_chunk()
+            self._read_chunk(deadline, what or "the bytes the test expects", since)
         return bytes(self.raw)
 
     def events(self, count: int) -> list[ServerSentEvent]:
-        return [self.next_event() for _ in range(count)]
+        deadline = time.monotonic() + self.timeout
+        found = []
+        for _ in range(count):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    f"gave up after {self.timeout:g} s with {len(found)} "
+                    f"of {count} events: {[e.id for e in found]}"
+                )
+            found.append(self.next_event(left))
+        return found
 
     def close(self) -> None:
         self.response.close()

@@ -56,9 +56,11 @@ def test_a_client_that_closes_its_socket_ends_the_wait_at_once():
     server_side, client_side = socket.socketpair()
     try:
         server_side.setblocking(False)
-        with HeldRequests(limit=5).hold({"lab.client_socket": server_side}) as hold:
+        environ = {"lab.client_socket": server_side}
+        with HeldRequests(limit=5).hold(environ) as hold:
             gevent.spawn_later(0.01, client_side.close)
             assert hold.wait(None, 5) is True
             assert hold.client_gone and not hold.dropped
+            assert environ["lab.client_gone"] is True, "the connection is told too"
     finally:
         server_side.close()

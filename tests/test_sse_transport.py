@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
-from helpers import SSEClient, event_number, run_server, wait_until
+from helpers import SSEClient, address_of, event_number, run_server, wait_until
 
 from lab.http_chunks import ChunkedDecoder
 from lab.sse import SSEDecoder
@@ -199,3 +200,77 @@ def test_a_slow_reader_gets_everything_and_does_not_hold_up_the_others():
         stalled.close()
     assert [event_number(e.id) for e in got] == [p["id"] for p in published]
     assert [json.loads(e.data) for e in got] == published
+
+
+def read_sse_until(client, count: int, deadline_s: float = 15.0) -> bytes:
+    """Read a raw /sse answer until it holds `count` events (frames with an id line)."""
+    received = b""
+    deadline = time.monotonic() + deadline_s
+    while received.count(b"\nid: ") + received.startswith(b"id: ") < count:
+        assert time.monotonic() < deadline, f"{received.count(b'id: ')} of {count} events"
+        client.settimeout(max(0.1, deadline - time.monotonic()))
+        chunk = client.recv(65536)
+        assert chunk, "the server closed the stream early"
+        received += chunk
+    return received
+
+
+def read_to_end(client, received: bytes, deadline_s: float = 15.0) -> bytes:
+    """Read the rest of a chunked answer, up to its last (empty) chunk; the connection
+    itself stays open for the next request."""
+    deadline = time.monotonic() + deadline_s
+    while not received.endswith(b"\r\n0\r\n\r\n"):
+        assert time.monotonic() < deadline, f"the stream did not end: {received[-80:]!r}"
+        client.settimeout(max(0.1, deadline - time.monotonic()))
+        chunk = client.recv(65536)
+        assert chunk, "the connection closed before the stream's last chunk"
+        received += chunk
+    return received
+
+
+def test_fan_out_counters_are_exact_for_a_fast_and_a_slow_reader():
+    """Streams without ?limit= take the fan-out path; every byte and event is counted,
+    the slow reader's (which leaves the fast path and catches up) included."""
+    with run_server("--rate", "0", "--heartbeat", "0") as lab:
+        host, port = address_of(lab)
+        before = lab.counters("sse")
+        request = f"GET /sse HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+        fast = socket.create_connection((host, port))
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect((host, port))
+        try:
+            fast.sendall(request)
+            slow.sendall(request)
+            wait_until(lambda: lab.counters("sse")["open"] == before["open"] + 2, what="2 open")
+            published = [lab.publish("f" * 60_000) for _ in range(60)]  # 3.6 MB each
+            fast_bytes = read_sse_until(fast, len(published))
+            slow_bytes = read_sse_until(slow, len(published))
+            assert lab.drop() == {"dropped": 2}
+            fast_bytes = read_to_end(fast, fast_bytes)
+            slow_bytes = read_to_end(slow, slow_bytes)
+        finally:
+            fast.close()
+            slow.close()
+        wait_until(lambda: lab.counters("sse")["open"] == before["open"], what="both closed")
+        after = lab.counters("sse")
+    assert after["events_sent"] - before["events_sent"] == 2 * len(published)
+    assert after["bytes_out"] - before["bytes_out"] == len(fast_bytes) + len(slow_bytes)
+    assert after["bytes_in"] - before["bytes_in"] == 2 * len(request)
+    assert after["disconnects"] == before["disconnects"]
+
+
+def test_a_client_that_leaves_is_one_disconnect_and_nothing_more_is_sent_to_it():
+    with run_server("--rate", "0", "--heartbeat", "0") as lab:
+        host, port = address_of(lab)
+        before = lab.counters("sse")
+        client = socket.create_connection((host, port))
+        client.sendall(f"GET /sse HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        wait_until(lambda: lab.counters("sse")["open"] == before["open"] + 1, what="open")
+        lab.publish("one")
+        received = read_sse_until(client, 1)
+        client.close()
+        wait_until(lambda: lab.counters("sse")["open"] == before["open"], what="noticed")
+        after = lab.counters("sse")
+    assert after["disconnects"] - before["disconnects"] == 1
+    assert after["bytes_out"] - before["bytes_out"] == len(received)
