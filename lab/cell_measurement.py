@@ -69,6 +69,35 @@ def count_client_errors(failures_csv: Path) -> int:
         )
 
 
+CONNECTED_SHARE = 0.9
+"""Users counted as connected: every held stream (SSE) or 90% of the user count (long polls
+in flight between two requests, short polls spread over an interval, are not all seen)."""
+
+
+def users_connected(
+    cell: Cell, earlier: Mapping, later: Mapping, interval_s: float
+) -> tuple[bool, float]:
+    """Whether a cell's users are all connected, judged from two /metrics snapshots; and how
+    many the server sees.
+
+    SSE: every user holds a stream open. Long polling: nearly every user has a request held.
+    Short polling: requests arrive at users ÷ interval a second (over at least an interval
+    between the two snapshots).
+    """
+    counters = later["transports"][cell.transport]
+    if cell.transport == "short_polling":
+        interval = cell.interval_s or interval_s
+        seconds = later["time"] - earlier["time"]
+        if seconds < interval:
+            return False, 0.0
+        requests = counters["requests"] - earlier["transports"][cell.transport]["requests"]
+        seen = requests / seconds * interval
+        return seen >= CONNECTED_SHARE * cell.users, seen
+    seen = float(counters["open"])
+    needed = cell.users if cell.transport == "sse" else CONNECTED_SHARE * cell.users
+    return seen >= needed, seen
+
+
 @dataclass
 class CellResult:
     cell: Cell
@@ -79,6 +108,8 @@ class CellResult:
     sample_every: int = 1
     frame_arithmetic: float | None = None
     """SSE only: the mean overhead the frame arithmetic predicts for the delivered events."""
+    connected_after_s: float | None = None
+    """How long after Locust started all its users were connected."""
 
 
 def measure_cell(

@@ -40,10 +40,11 @@ class RawLog:
         self._file: IO[str] | None = None
         self._writer: Any = None
         self._pid: int | None = None
+        self._closed_in: int | None = None
 
     def write(self, folder: str, row: tuple) -> None:
-        if not folder:
-            return
+        if not folder or self._closed_in == os.getpid():
+            return  # Locust is quitting: users still running deliver after the window
         if self._pid != os.getpid():
             Path(folder).mkdir(parents=True, exist_ok=True)
             path = Path(folder) / f"deliveries-{os.getpid()}.csv"
@@ -58,6 +59,7 @@ class RawLog:
             self._file.close()
             self._file = None
             self._pid = None
+        self._closed_in = os.getpid()
 
 
 RAW_LOG = RawLog()

@@ -16,6 +16,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -29,7 +30,13 @@ from pathlib import Path
 from typing import TextIO
 
 from lab import run_folder
-from lab.cell_measurement import CellResult, count_client_errors, measure_cell, read_deliveries
+from lab.cell_measurement import (
+    CellResult,
+    count_client_errors,
+    measure_cell,
+    read_deliveries,
+    users_connected,
+)
 from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number
 from lab.lab_process import LabProcess
@@ -150,13 +157,57 @@ def server_args(cell: Cell) -> list[str]:
     ]
 
 
+class CellFailed(RuntimeError):
+    """A cell could not be measured; the message says why."""
+
+
+CONNECT_SLACK_S = 60.0
+"""How long past the planned ramp-up a cell waits for its users to connect."""
+
+
+def wait_for_users(
+    url: str,
+    cell: Cell,
+    config: BenchConfig,
+    locust: subprocess.Popen,
+    progress: Progress,
+    started: float,
+) -> float:
+    """Wait until the server sees all the cell's users; return how long that took."""
+    deadline = started + cell.users / config.spawn_rate_for(cell.users) + CONNECT_SLACK_S
+    snapshots = [fetch_metrics(url)]
+    while True:
+        progress.wait_until(time.monotonic() + 0.5, "connecting", locust)
+        if locust.poll() is not None:
+            raise CellFailed(
+                f"Locust exited (code {locust.returncode}) before its users "
+                "were connected; its log says why"
+            )
+        snapshots.append(fetch_metrics(url))
+        latest = snapshots[-1]
+        # Short polling is judged over one interval: compare with a snapshot that old.
+        window = cell.interval_s or config.interval_s
+        earlier = next(
+            (s for s in reversed(snapshots) if latest["time"] - s["time"] >= window), snapshots[0]
+        )
+        ok, seen = users_connected(cell, earlier, latest, config.interval_s)
+        if ok:
+            return time.monotonic() - started
+        if time.monotonic() > deadline:
+            raise CellFailed(
+                f"only about {seen:.0f} of {cell.users} users were connected "
+                f"{time.monotonic() - started:.0f} s after Locust started; not measured"
+            )
+
+
 def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress) -> CellResult:
     work = run_dir / "raw" / cell.name
     log_dir = work / "deliveries"
     shutil.rmtree(work, ignore_errors=True)
     log_dir.mkdir(parents=True)
     ramp_s = cell.users / config.spawn_rate_for(cell.users)
-    run_time = ramp_s + config.settle_s + config.duration_s + 1
+    # Locust is stopped when the window ends; its own run time is only a backstop.
+    run_time = ramp_s + CONNECT_SLACK_S + config.settle_s + config.duration_s + 10
 
     with (
         LabProcess(server_args(cell), log=work / "server.log") as server,
@@ -170,14 +221,22 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
             locust = subprocess.Popen(
                 command, stdout=locust_log, stderr=subprocess.STDOUT, cwd=run_dir
             )
-            started = time.monotonic()
-            progress.wait_until(started + ramp_s + config.settle_s, "ramping up", locust)
-            cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
-            before = fetch_metrics(server.url)
-            progress.wait_until(time.monotonic() + config.duration_s, "measuring", locust)
-            after = fetch_metrics(server.url)
-            cpu_after, cpu_window_s = process_tree_cpu(locust.pid), time.monotonic() - cpu_started
-            progress.wait_until(None, "finishing", locust, deadline=run_time + 60)
+            try:
+                connected_after = wait_for_users(
+                    server.url, cell, config, locust, progress, time.monotonic()
+                )
+                progress.wait_until(time.monotonic() + config.settle_s, "settling", locust)
+                cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
+                before = fetch_metrics(server.url)
+                progress.wait_until(time.monotonic() + config.duration_s, "measuring", locust)
+                after = fetch_metrics(server.url)
+                cpu_after = process_tree_cpu(locust.pid)
+                cpu_window_s = time.monotonic() - cpu_started
+                stopped_early = locust.poll() is not None
+            finally:
+                if locust.poll() is None:
+                    locust.send_signal(signal.SIGTERM)  # the window is over: Locust writes its CSVs
+                progress.wait_until(None, "finishing", locust, deadline=60)
             exit_code = locust.poll()
 
     (run_dir / f"{cell.name}_metrics.json").write_text(
@@ -193,9 +252,12 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
         config.interval_s,
         config.timeout_s,
     )
+    result.connected_after_s = round(connected_after, 2)
+    if stopped_early:
+        result.problems.insert(0, "Locust stopped before the window ended")
     if exit_code is None:
         locust.kill()
-        result.problems.insert(0, "Locust did not stop by itself and was killed")
+        result.problems.insert(0, "Locust did not stop when asked and was killed")
     elif exit_code not in (0, 1):  # 1 = "some requests failed", reported from the data
         result.problems.insert(
             0, f"Locust exited with code {exit_code} (see {work / 'locust.log'})"
@@ -260,6 +322,7 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
                 "problems": result.problems,
                 "sample_every": result.sample_every,
                 "sse_frame_arithmetic_bytes": result.frame_arithmetic,
+                "connected_after_s": result.connected_after_s,
             }
         )
     progress.done()

@@ -1,7 +1,7 @@
 """Headless Chromium for browser tests: the system package, driven by Playwright.
 
 Playwright cannot download its own browsers here, so it launches the Debian `chromium`
-binary. In CI (CI=true) a missing browser fails the test; elsewhere the test is skipped
+binary. Under CI (tests/ci.py) a missing browser fails the test; elsewhere the test is skipped
 with a note on how to install it.
 """
 
@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
+from ci import unavailable
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -43,9 +43,7 @@ def chromium_path() -> str:
         except ImportError:
             problem = f"the playwright package is missing: {INSTALL_HINT}"
     if problem:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(problem)
-        pytest.skip(problem)
+        unavailable(problem, "CI must run the browser tests")
     return found
 
 

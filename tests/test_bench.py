@@ -56,6 +56,15 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
         assert row["theory_requests_per_s"] != ""
         for name in ("stats", "stats_history", "failures"):
             assert (run / f"{row['cell']}_{name}.csv").exists()
+    # Latencies are the client's clock minus the server's, in ms: positive, and plausible.
+    # Short polling every 1 s waits at most about an interval; the push transports, with
+    # three users on loopback, a few milliseconds.
+    for transport, row in rows.items():
+        p50, worst = float(row["latency_p50_ms"]), float(row["latency_max_ms"])
+        assert 0 < p50 <= worst, (transport, p50, worst)
+    assert 50 < float(rows["short_polling"]["latency_mean_ms"]) < 1200
+    assert float(rows["long_polling"]["latency_p50_ms"]) < 200
+    assert float(rows["sse"]["latency_p50_ms"]) < 200
     # SSE is one request per user, made before the window: none inside it.
     assert rows["sse"]["requests"] == "0"
     assert float(rows["short_polling"]["requests_per_s"]) == pytest.approx(3.0, rel=0.5)
@@ -66,6 +75,8 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert {"parameters", "versions", "machine", "started", "ended", "cells"} <= set(manifest)
     assert all(cell["status"] == "ok" for cell in manifest["cells"]), manifest["cells"]
+    # The window began only once the server saw every user.
+    assert all(cell["connected_after_s"] > 0 for cell in manifest["cells"])
     assert "No cell lost or repeated an event" in finished.stdout
     # Nothing is left running: every server and Locust process was stopped.
     leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)

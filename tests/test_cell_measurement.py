@@ -137,3 +137,57 @@ def test_sample_every_keeps_events_csv_small(logs, monkeypatch):
         Cell("sse", 2, 0.5), before, after, read_deliveries(logs, 100.0, 110.0), 1.0, 0, 1, 25
     )
     assert result.sample_every == 3 and len(result.events_rows) == 2
+
+
+def metrics_at(time_s: float, transport: str, open_: int = 0, requests: int = 0) -> dict:
+    return {"time": time_s, "transports": {transport: {"open": open_, "requests": requests}}}
+
+
+@pytest.mark.parametrize(
+    ("cell", "earlier", "later", "ok", "seen"),
+    [
+        (Cell("sse", 100, 1.0), metrics_at(0, "sse"), metrics_at(1, "sse", open_=100), True, 100),
+        (Cell("sse", 100, 1.0), metrics_at(0, "sse"), metrics_at(1, "sse", open_=99), False, 99),
+        (
+            Cell("long_polling", 100, 1.0),
+            metrics_at(0, "long_polling"),
+            metrics_at(1, "long_polling", open_=90),
+            True,
+            90,
+        ),
+        (
+            Cell("long_polling", 100, 1.0),
+            metrics_at(0, "long_polling"),
+            metrics_at(1, "long_polling", open_=89),
+            False,
+            89,
+        ),
+        # 100 users every 2 s: 50 requests/s once all are in; 96 in 2 s is 96 users' worth
+        (
+            Cell("short_polling", 100, 1.0, interval_s=2.0),
+            metrics_at(10, "short_polling", 0, 4),
+            metrics_at(12, "short_polling", 0, 100),
+            True,
+            96,
+        ),
+        (
+            Cell("short_polling", 100, 1.0, interval_s=2.0),
+            metrics_at(10, "short_polling", 0, 4),
+            metrics_at(12, "short_polling", 0, 80),
+            False,
+            76,
+        ),
+        # less than an interval apart: too soon to tell
+        (
+            Cell("short_polling", 100, 1.0, interval_s=2.0),
+            metrics_at(10, "short_polling", 0, 0),
+            metrics_at(11, "short_polling", 0, 100),
+            False,
+            0,
+        ),
+    ],
+)
+def test_users_are_connected_when_the_server_sees_them_all(cell, earlier, later, ok, seen):
+    from lab.cell_measurement import users_connected
+
+    assert users_connected(cell, earlier, later, interval_s=1.0) == (ok, pytest.approx(seen))

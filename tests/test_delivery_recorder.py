@@ -129,3 +129,16 @@ def test_after_a_restart_the_sequence_starts_again_without_counting_repeats(reco
     }
     assert take_batch(restarted, recorder, 2.001) == 2
     assert entries.failures() == []
+
+
+def test_deliveries_after_the_log_is_closed_leave_it_whole(tmp_path):
+    """Locust closes the log when it starts quitting, while users still deliver: those
+    late deliveries must not reopen (and empty) the file."""
+    log = RawLog()
+    recorder = DeliveryRecorder(Entries(), "sse", str(tmp_path), raw_log=log)
+    recorder.delivered(event(1, 1.0), received_at=1.01)
+    log.close()
+    recorder.delivered(event(2, 1.0), received_at=1.02)
+    log.close()
+    (path,) = tmp_path.glob("deliveries-*.csv")
+    assert [r["event_id"] for r in csv.DictReader(path.open())] == ["1"]

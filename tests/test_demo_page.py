@@ -6,6 +6,7 @@ Screenshots at projector and laptop sizes are saved under test-artifacts/ for pe
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -499,3 +500,54 @@ def test_lab_demo_runs_the_server_with_classroom_defaults():
             assert next(stream.iter_lines()) == b"retry: 1500"
     finally:
         stop_process(process)
+
+
+def test_the_panels_count_lost_and_repeated_ids(chromium, lab):
+    """Answers are altered on their way to the page: one poll's events never arrive, another
+    carries its last event twice; the SSE stream skips an id and repeats one. Every panel
+    must count exactly one lost and one repeated id."""
+    altered = {"poll": 0, "longpoll": 0}
+
+    def alter(route, path: str) -> None:
+        response = route.fetch()
+        body = response.json() if response.status == 200 else None
+        if body and body.get("events") and altered[path] < 2:
+            if altered[path] == 0:
+                body["events"] = body["events"][1:]  # the first never reaches the page
+            else:
+                body["events"] = [*body["events"], body["events"][-1]]  # one twice
+            altered[path] += 1
+            route.fulfill(response=response, json=body)
+        else:
+            route.fulfill(response=response)
+
+    now = time.time()
+    frames = "retry: 60000\n\n" + "".join(
+        f"id: {i}@test\nevent: tick\n"
+        f"data: {json.dumps({'id': i, 'ts': now, 'type': 'tick', 'data': {'n': i}})}\n\n"
+        for i in (1000, 1002, 1002, 1003)
+    )
+    page = chromium.new_page()
+    try:
+        page.route("**/poll?since=*", lambda route: alter(route, "poll"))
+        page.route("**/longpoll?*", lambda route: alter(route, "longpoll"))
+        page.route(
+            "**/sse*",
+            lambda route: route.fulfill(
+                status=200, headers={"Content-Type": "text/event-stream"}, body=frames
+            ),
+        )
+        page.goto(lab.url + "/?lang=en")
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while True:
+            shown = {panel: counters(page, panel) for panel in PANELS}
+            if all(c.get("lost") == 1 and c.get("repeated") == 1 for c in shown.values()):
+                break
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.2)
+        for panel in PANELS:
+            assert page.eval_on_selector(
+                f'#panel-{panel} [data-c="lost"]', "(cell) => cell.parentElement.className"
+            ).endswith("bad"), panel
+    finally:
+        page.close()

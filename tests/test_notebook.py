@@ -1,7 +1,7 @@
 """The comparison notebook runs headless against a run folder, and its .py twin is in sync.
 
 The run: results/reference when it is there (committed with the lab), else the small fixture
-run, named through LAB_RUN. Under CI (CI=true) a missing kernel or package fails the test;
+run, named through LAB_RUN. Under CI (tests/ci.py) a missing kernel or package fails the test;
 elsewhere it skips.
 """
 
@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from ci import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -24,9 +25,7 @@ KERNEL = "python3"
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI must run the notebook: pip install -e '.[test]')")
-    pytest.skip(reason)
+    unavailable(reason, "CI must run the notebook: pip install -e '.[test]'")
 
 
 def _need(module: str):
