@@ -105,7 +105,7 @@ class CellResult:
     problems: list[str]
     events_rows: list[tuple]
     """This cell's rows of events.csv (every `sample_every`-th delivery in the window)."""
-    sample_every: int = 1
+    sample_every: int
     frame_arithmetic: float | None = None
     """SSE only: the mean overhead the frame arithmetic predicts for the delivered events."""
     connected_after_s: float | None = None

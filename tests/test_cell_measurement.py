@@ -191,3 +191,104 @@ def test_users_are_connected_when_the_server_sees_them_all(cell, earlier, later,
     from lab.cell_measurement import users_connected
 
     assert users_connected(cell, earlier, later, interval_s=1.0) == (ok, pytest.approx(seen))
+
+
+def test_a_delivery_exactly_at_the_window_s_end_is_inside(tmp_path):
+    write_log(tmp_path, 1, [(100.0, "a", 1, 1.0, 90), (110.0, "a", 2, 2.0, 90)])
+    assert read_deliveries(tmp_path, start=100.0, end=110.0).latencies_ms == [1.0, 2.0]
+
+
+def test_nothing_delivered_is_nothing_lost():
+    from lab.cell_measurement import Deliveries
+
+    before = snapshot(100.0, 0, 0, 0, 0, 1.0, 0)
+    after = snapshot(110.0, 0, 0, 0, 0, 1.0, 0)
+    result = measure_cell(Cell("sse", 1, 1.0), before, after, Deliveries(), 1.0, 0, 1, 25)
+    row = result.summary
+    assert (row.events_lost, row.events_repeated, row.events_received) == (0, 0, 0)
+    assert result.frame_arithmetic is None and result.events_rows == []
+
+
+def poll_snapshot(time_s, requests, sent, last_id):
+    counters = {
+        "requests": requests,
+        "bytes_in": 0,
+        "bytes_out": 0,
+        "events_sent": sent,
+        "empty_responses": 0,
+        "responses": {"200": requests},
+    }
+    return {
+        "time": time_s,
+        "transports": {"short_polling": counters},
+        "process": {"cpu_s": 1.0},
+        "source": {"last_id": last_id},
+    }
+
+
+def test_the_theory_is_asked_with_the_cell_s_own_interval_and_payload(tmp_path):
+    write_log(tmp_path, 1, [(101.0, "a", 1, 500.0, 100), (103.0, "a", 2, 500.0, 110)])
+    cell = Cell("short_polling", users=10, rate=1.0, interval_s=2.0)
+    result = measure_cell(
+        cell,
+        poll_snapshot(100.0, 0, 0, 0),
+        poll_snapshot(110.0, 50, 20, 2),
+        read_deliveries(tmp_path, 100.0, 110.0),
+        5.0,
+        0,
+        interval_s=1.0,
+        timeout_s=25.0,
+    )
+    row = result.summary
+    # users / the cell's 2 s interval; JSON 105 bytes on average + 1 + 320 / (1 x 2) events
+    assert row.theory_requests_per_s == 5.0
+    assert row.theory_bytes_per_event == pytest.approx(105 + 1 + 160)
+    assert result.frame_arithmetic is None, "only SSE cells have frame arithmetic"
+
+
+def test_more_deliveries_than_events_csv_keeps_are_sampled(tmp_path):
+    from lab.cell_measurement import EVENTS_CSV_MAX_ROWS_PER_CELL
+
+    count = EVENTS_CSV_MAX_ROWS_PER_CELL + 1
+    write_log(tmp_path, 1, [(101.0, "a", i, 1.0, 90) for i in range(1, count + 1)])
+    before = snapshot(100.0, 0, 0, 0, 0, 1.0, 0)
+    after = snapshot(110.0, 0, 0, 0, count, 1.0, count)
+    result = measure_cell(
+        Cell("sse", 1, 1.0), before, after, read_deliveries(tmp_path, 100.0, 110.0), 1.0, 0, 1, 25
+    )
+    assert result.sample_every == 2 and len(result.events_rows) == (count + 1) // 2
+    assert len(result.events_rows) <= EVENTS_CSV_MAX_ROWS_PER_CELL
+
+
+def test_a_long_poll_cell_asks_the_theory_with_its_own_timeout(tmp_path):
+    write_log(tmp_path, 1, [(101.0, "a", 1, 1.0, 95)])
+    cell = Cell("long_polling", users=10, rate=0.1, arrivals="poisson", timeout_s=5.0)
+    before = {
+        "time": 100.0,
+        "process": {"cpu_s": 1.0},
+        "source": {"last_id": 0},
+        "transports": {
+            "long_polling": {
+                "requests": 0,
+                "bytes_in": 0,
+                "bytes_out": 0,
+                "events_sent": 0,
+                "empty_responses": 0,
+                "responses": {},
+            }
+        },
+    }
+    after = {**before, "time": 110.0}
+    result = measure_cell(
+        cell,
+        before,
+        after,
+        read_deliveries(tmp_path, 100.0, 110.0),
+        1.0,
+        0,
+        interval_s=1.0,
+        timeout_s=25.0,
+    )
+    # λ = 0.1/s, τ = 5 s, rtt 2 ms: 1 / (0.002 + e^(−0.0002)(1 − e^(−0.5))/0.1) = 0.2540711
+    # requests/s per user (worked out in tests/test_theory.py), for 10 users
+    assert result.summary.theory_requests_per_s == pytest.approx(2.540711, rel=1e-6)

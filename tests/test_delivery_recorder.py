@@ -142,3 +142,42 @@ def test_deliveries_after_the_log_is_closed_leave_it_whole(tmp_path):
     log.close()
     (path,) = tmp_path.glob("deliveries-*.csv")
     assert [r["event_id"] for r in csv.DictReader(path.open())] == ["1"]
+
+
+def test_sequence_failures_are_not_latencies(recorded):
+    recorder, entries, _log, _dir = recorded
+    for event_id in (10, 12, 12):
+        recorder.delivered(event(event_id, 1.0), received_at=1.5)
+    failures = [e for e in entries if e["exception"] is not None]
+    assert len(failures) == 2
+    assert all(f["response_time"] == 0 and f["response_length"] == 0 for f in failures)
+
+
+def test_a_gap_between_two_poll_answers_is_lost(recorded):
+    recorder, entries, _log, _dir = recorded
+    take_batch({"events": [event(10, 1.0), event(11, 1.0)], "last_id": 11}, recorder, 1.1)
+    take_batch({"events": [event(13, 1.0)], "last_id": 13}, recorder, 1.2)
+    assert recorder.sequence.lost == 1 and len(entries.failures()) == 1
+
+
+def test_the_log_folder_is_made_when_missing_and_closing_an_unused_log_is_harmless(tmp_path):
+    RawLog().close()
+    folder = tmp_path / "run" / "deliveries"
+    log = RawLog()
+    DeliveryRecorder(Entries(), "sse", str(folder), raw_log=log).delivered(event(1, 1.0), 1.1)
+    log.close()
+    assert len(list(folder.glob("deliveries-*.csv"))) == 1
+
+
+def test_a_forked_worker_never_closes_its_parent_s_log(tmp_path, monkeypatch):
+    import os
+
+    log = RawLog()
+    DeliveryRecorder(Entries(), "sse", str(tmp_path), raw_log=log).delivered(event(1, 1.0), 1.1)
+    parent = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: parent + 1)  # as in a child after fork
+    log.close()
+    assert log._file is not None and not log._file.closed
+    monkeypatch.setattr(os, "getpid", lambda: parent)
+    log.close()
+    assert log._file is None

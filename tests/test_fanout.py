@@ -4,6 +4,7 @@ parked stream, exact counters, and a slow reader handed back with the rest of it
 from __future__ import annotations
 
 import socket
+import time
 
 import gevent
 import gevent.socket
@@ -35,7 +36,7 @@ def park():
     source = EventSource(epoch="e")
     counters = TransportCounters()
     fanout = Fanout(source, counters, max_batch=100, write_timeout=2)
-    held = HeldRequests(limit=100)
+    held = HeldRequests(limit=1000)
     made = []
 
     def stream(send_buffer: int | None = None):
@@ -130,3 +131,47 @@ def test_the_fan_out_greenlet_delivers_each_publish(park):
         payload = ChunkedDecoder().decode(read_available(client))
         decoded.append(payload.count(b"\n\n"))
     assert decoded == [5, 5] and counters.events_sent == 10
+
+
+def test_a_parked_stream_sleeps_until_its_heartbeat_is_due(park):
+    source, _counters, fanout, stream = park
+    parked, _client, server_side = stream()
+    fanout.unpark(parked)
+    started = time.monotonic()
+    fanout.wait_parked(parked, parked.cursor, started, 0.5, server_side)
+    assert time.monotonic() - started >= 0.45  # a heartbeat 0.5 s after the last write
+
+
+def test_after_stop_the_fan_out_writes_nothing(park):
+    source, counters, fanout, stream = park
+    _parked, client, _ = stream()
+    fanout.start()
+    fanout.stop()
+    source.publish("tick", 1)
+    gevent.sleep(0.05)
+    assert read_available(client) == b"" and counters.events_sent == 0
+
+
+def test_a_socket_that_takes_nothing_keeps_the_whole_chunk_for_later(park):
+    source, counters, fanout, stream = park
+    full, _client, server_side = stream(send_buffer=4096)
+    try:
+        while True:
+            server_side._sock.send(b"x" * 65536)  # fill the buffers: the next send blocks
+    except BlockingIOError:
+        pass
+    event = source.publish("tick", "y" * 100)
+    fanout.deliver([event])
+    assert full.pending == encode_chunk(event.sse_bytes) and counters.bytes_out == 0
+
+
+def test_the_fan_out_lets_other_greenlets_run_every_few_hundred_writes(park):
+    from lab.fanout import YIELD_EVERY
+
+    source, counters, fanout, stream = park
+    for _ in range(YIELD_EVERY + 50):
+        stream()
+    seen = []
+    gevent.spawn(lambda: seen.append(counters.events_sent))
+    fanout.deliver([source.publish("tick", 1)])
+    assert seen == [YIELD_EVERY], "another greenlet ran once the first batch of writes was done"

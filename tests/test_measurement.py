@@ -168,3 +168,102 @@ def test_sse_rows_have_no_empty_share():
     assert row.empty_share is None and row.empty_responses is None
     assert row.overhead_bytes_per_event == 35.0
     assert row.verdict.problems() == [] and row.verdict.ok
+
+
+def test_latency_summary_of_one_to_a_hundred():
+    summary = LatencySummary.of(float(v) for v in range(100, 0, -1))
+    assert (summary.count, summary.p50, summary.p90, summary.p99, summary.max) == (
+        100,
+        50.5,
+        90.1,
+        99.01,
+        100.0,
+    )
+    assert summary.mean == 50.5
+
+
+def test_latency_summary_of_nothing_has_no_values():
+    assert LatencySummary.of([]) == LatencySummary(0, None, None, None, None, None)
+
+
+def test_the_first_id_a_live_client_sees_is_neither_lost_nor_repeated():
+    check = SequenceCheck()
+    assert check.see(500) == (0, 0)
+    assert check.see(501) == (0, 0) and check.received == 2
+
+
+def test_counter_delta_takes_a_missing_status_or_counter_as_zero():
+    before = {
+        "transports": {
+            "sse": {
+                "requests": 1,
+                "bytes_in": 10,
+                "bytes_out": 20,
+                "events_sent": 0,
+                "responses": {"200": 1},
+            }
+        },
+        "process": {"cpu_s": 1.0},
+        "source": {"last_id": 3},
+    }
+    after = {
+        "transports": {
+            "sse": {
+                "requests": 3,
+                "bytes_in": 30,
+                "bytes_out": 50,
+                "events_sent": 4,
+                "responses": {"503": 2},
+            }
+        },
+        "process": {"cpu_s": 1.5},
+        "source": {"last_id": 5},
+    }
+    delta = counter_delta(before, after, "sse")
+    assert delta["responses"] == {"200": -1, "503": 2} and delta["empty_responses"] == 0
+
+
+@pytest.mark.parametrize(
+    ("responses", "errors"),
+    [
+        ({"200": 5}, 0),
+        ({"399": 1}, 0),
+        ({"400": 2}, 2),
+        ({"404": 1, "503": 3}, 4),
+        ({"0": 2, "200": 1}, 2),
+    ],
+)
+def test_errors_are_4xx_5xx_and_cut_answers(responses, errors):
+    from lab.measurement import error_responses
+
+    assert error_responses(responses) == errors
+
+
+def test_cells_and_summaries_are_values_that_cannot_change():
+    import dataclasses
+
+    cell = Cell("sse", users=10, rate=1.0)
+    assert cell.payload_pad_bytes == 16 and cell.arrivals == "fixed"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cell.users = 11  # type: ignore[misc]
+    summary = LatencySummary.of([1.0])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        summary.count = 2  # type: ignore[misc]
+
+
+def test_a_window_without_deliveries_has_no_per_event_figures():
+    server = {
+        "requests": 0,
+        "bytes_in": 0,
+        "bytes_out": 500,
+        "events_sent": 4,
+        "empty_responses": 0,
+        "responses": {},
+        "cpu_s": 0.01,
+        "published": 2,
+    }
+    row = summarize_cell(Cell("sse", 2, 1.0), 10.123456, [], [], 0, 0, server, 90.0, 0)
+    assert row.payload_bytes_per_event is None and row.overhead_bytes_per_event is None
+    assert row.bytes_per_event == 125.0 and row.duration_s == 10.123
+    assert row.client_bound is True, "90% of a core is client-bound"
+    assert row.verdict.problems()[-1] == "no event was delivered in the measured window"

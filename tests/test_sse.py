@@ -776,3 +776,11 @@ def test_any_bytes_parse_the_same_however_chunked(raw: bytes, data: st.DataObjec
     assert pieces == whole
     assert pieces_decoder.last_event_id == whole_decoder.last_event_id
     assert pieces_decoder.retry == whole_decoder.retry
+
+
+def test_an_event_is_a_value_that_cannot_change():
+    import dataclasses
+
+    event = ServerSentEvent(data="x")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.data = "y"  # type: ignore[misc]
