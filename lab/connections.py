@@ -17,8 +17,9 @@ import socket
 from lab.metrics import ConnectionCounters
 
 FILES_RESERVED = 100
-"""Open files kept free for everything that is not a client: the listener, the event loop,
-static files, /proc reads."""
+"""Open files kept free for everything that is not a client (the listener, the event loop,
+static files, /proc reads) and for the connections accepted in one turn of the event loop
+before the limit is applied to them (LabServer.max_accept)."""
 
 
 def raise_open_file_limit() -> int:

@@ -27,6 +27,10 @@ from lab.state import lab_state
 
 class LabServer(WSGIServer):
     handler_class = CountingHandler
+    # Connections accepted per turn of the event loop (gevent's default is 100). Each is a
+    # file before its handler runs, and an idle one closed to make room frees its file only
+    # a turn later: small bursts keep both within the files kept free under the limit.
+    max_accept = 16
 
     def __init__(
         self,

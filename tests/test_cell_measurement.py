@@ -177,6 +177,14 @@ def metrics_at(time_s: float, transport: str, open_: int = 0, requests: int = 0)
             False,
             76,
         ),
+        # exactly 90% of the users' polls: connected
+        (
+            Cell("short_polling", 100, 1.0, interval_s=2.0),
+            metrics_at(10, "short_polling", 0, 0),
+            metrics_at(12, "short_polling", 0, 90),
+            True,
+            90,
+        ),
         # less than an interval apart: too soon to tell
         (
             Cell("short_polling", 100, 1.0, interval_s=2.0),
