@@ -21,7 +21,6 @@ def test_the_wheel_holds_the_scenarios_and_the_page(tmp_path):
             "pip",
             "wheel",
             "--no-deps",
-            "--no-build-isolation",
             "-q",
             "-w",
             str(tmp_path),
