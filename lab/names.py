@@ -9,11 +9,7 @@ from __future__ import annotations
 TRANSPORTS = ("short_polling", "long_polling", "sse")
 """Every transport, in the order the lab shows them."""
 
-TRANSPORT_LABELS = {
-    "short_polling": "short polling",
-    "long_polling": "long polling",
-    "sse": "SSE",
-}
+TRANSPORT_LABELS = {"short_polling": "short polling", "long_polling": "long polling", "sse": "SSE"}
 """How a transport is named in running text."""
 
 TRANSPORT_PATHS = {"short_polling": "/poll", "long_polling": "/longpoll", "sse": "/sse"}

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -248,69 +247,3 @@ def read_run(run_dir: Path | str) -> Run:
         except ValueError as error:
             raise RunFolderError(f"{path / MANIFEST_JSON} is not valid JSON: {error}") from None
     return Run(path=path, rows=rows, events=events, history=history, manifest=manifest)
-
-
-# --- choosing what to compare ----------------------------------------------------------------
-
-
-def _mode(values: Iterable[Any]) -> Any:
-    """The most common value; ties go to the smallest, None last."""
-    counts = Counter(values)
-    if not counts:
-        return None
-
-    def order(value: Any) -> tuple:
-        number = isinstance(value, int | float)
-        return (-counts[value], value is None, not number, value if number else str(value))
-
-    return min(counts, key=order)
-
-
-SETTINGS = ("rate", "arrivals", "payload_pad_bytes", "interval_s", "timeout_s")
-"""The settings a cell is run at, besides its transport and user count."""
-
-
-def main_settings(rows: Sequence[CellSummary]) -> dict[str, Any]:
-    """The settings most cells share: what the per-user-count charts compare at.
-
-    The main poll interval is the one measured at the most user counts (then the most rows),
-    so that an interval sweep at one user count does not replace it; among equals, the
-    middle one (1 s in a 0.5/1/2 s sweep).
-    """
-    settings = {
-        key: _mode(r.get(key) for r in rows) for key in ("rate", "arrivals", "payload_pad_bytes")
-    }
-    polls = [r for r in rows if r.transport == "short_polling" and r.interval_s]
-    by_interval: Counter[float] = Counter(r.interval_s for r in polls if r.interval_s)
-    users_at = {i: len({r.users for r in polls if r.interval_s == i}) for i in by_interval}
-    settings["interval_s"] = None
-    if polls:
-        best = max((users_at[i], by_interval[i]) for i in by_interval)
-        tied = sorted(i for i in by_interval if (users_at[i], by_interval[i]) == best)
-        settings["interval_s"] = tied[(len(tied) - 1) // 2]
-    settings["timeout_s"] = _mode(r.timeout_s for r in rows if r.transport == "long_polling")
-    return settings
-
-
-def main_rows(rows: Sequence[CellSummary], transport: str) -> list[CellSummary]:
-    """The transport's cells at the main settings, sorted by users."""
-    mine = [r for r in rows if r.transport == transport]
-    main = main_settings(rows)
-    for key in SETTINGS:
-        present = {r.get(key) for r in mine}
-        want = main[key] if main[key] in present else _mode(r.get(key) for r in mine)
-        mine = [r for r in mine if r.get(key) == want]
-    return sorted(mine, key=lambda r: r.users)
-
-
-def series(rows: Sequence[CellSummary], *columns: str) -> dict[str, list[CellSummary]]:
-    """Each transport's main rows that have a value in every column; transports without
-    any are left out."""
-    out = {}
-    for transport in TRANSPORTS:
-        found = [
-            r for r in main_rows(rows, transport) if all(r.get(c) is not None for c in columns)
-        ]
-        if found:
-            out[transport] = found
-    return out

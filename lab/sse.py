@@ -12,13 +12,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-__all__ = [
-    "SSEDecoder",
-    "SSEFieldError",
-    "ServerSentEvent",
-    "encode_comment",
-    "encode_retry",
-]
+__all__ = ["SSEDecoder", "SSEFieldError", "ServerSentEvent", "encode_comment", "encode_retry"]
 
 # The standard's three line endings. CRLF must come first so it is taken as one ending.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -229,8 +223,5 @@ class SSEDecoder:
             return None
         # Each data line appended value + LF, and the final LF is removed: a join does both.
         return ServerSentEvent(
-            data="\n".join(data),
-            event=event_type or "message",
-            id=self.last_event_id,
-            retry=retry,
+            data="\n".join(data), event=event_type or "message", id=self.last_event_id, retry=retry
         )

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lab.cell_selection import main_settings
 from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number, fmt_seconds, fmt_share
 from lab.names import TRANSPORTS, transport_label
-from lab.run_folder import main_settings
 
 TRANSPORT_ORDER = {t: i for i, t in enumerate(TRANSPORTS)}
 

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -41,11 +39,10 @@ from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number
 from lab.lab_process import LabProcess
 from lab.measurement import Cell
+from lab.process_cpu import busiest_process_percent, process_tree_cpu
 from lab.progress import Progress, clock
 from lab.provenance import git_commit, machine, versions
 from lab.sweep_plan import BenchConfig
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @contextmanager
@@ -62,38 +59,6 @@ def fetch_metrics(url: str) -> dict:
         return json.load(response)
 
 
-def process_tree_cpu(root_pid: int) -> dict[int, float]:
-    """CPU seconds used so far by a process and all its descendants (Linux /proc)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    cpu: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                values = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry)
-        children[int(values[1])].append(pid)
-        cpu[pid] = (int(values[11]) + int(values[12])) / CLOCK_TICKS
-    tree, todo = {}, [root_pid]
-    while todo:
-        pid = todo.pop()
-        if pid in cpu:
-            tree[pid] = cpu[pid]
-        todo.extend(children.get(pid, []))
-    return tree
-
-
-def busiest_process_percent(
-    before: dict[int, float], after: dict[int, float], seconds: float
-) -> float:
-    """The highest share of one core any load-generator process used over the window."""
-    shares = [(after[pid] - before.get(pid, 0.0)) / seconds * 100 for pid in after]
-    return max(shares, default=0.0)
-
-
 def locust_command(
     cell: Cell,
     config: BenchConfig,
@@ -103,58 +68,36 @@ def locust_command(
     log_dir: Path,
     run_time: float,
 ) -> list[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(scenario),
-        "--headless",
-        "--host",
-        url,
-        "-u",
-        str(cell.users),
-        "-r",
-        f"{config.spawn_rate_for(cell.users):g}",
-        "--run-time",
-        f"{math.ceil(run_time)}s",
-        "--stop-timeout",
-        "2",
-        "--csv",
-        str(prefix),
-        "--csv-full-history",
-        "--reset-stats",
-        "--only-summary",
-        "--loglevel",
-        "WARNING",
-        "--events-log",
-        str(log_dir),
-        "--poll-interval",
-        f"{cell.interval_s or config.interval_s:g}",
-        "--longpoll-timeout",
-        f"{cell.timeout_s or config.timeout_s:g}",
-    ]
+    options = {
+        "--host": url,
+        "-u": str(cell.users),
+        "-r": f"{config.spawn_rate_for(cell.users):g}",
+        "--run-time": f"{math.ceil(run_time)}s",
+        "--stop-timeout": "2",
+        "--csv": str(prefix),
+        "--loglevel": "WARNING",
+        "--events-log": str(log_dir),
+        "--poll-interval": f"{cell.interval_s or config.interval_s:g}",
+        "--longpoll-timeout": f"{cell.timeout_s or config.timeout_s:g}",
+    }
     processes = config.processes_for(cell)
     if processes > 1:
-        command += ["--processes", str(processes)]
-    return command
+        options["--processes"] = str(processes)
+    flags = ["--headless", "--csv-full-history", "--reset-stats", "--only-summary"]
+    pairs = [part for option in options.items() for part in option]
+    return [sys.executable, "-m", "locust", "-f", str(scenario), *flags, *pairs]
 
 
 def server_args(cell: Cell) -> list[str]:
-    return [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--rate",
-        f"{cell.rate:g}",
-        "--arrivals",
-        cell.arrivals,
-        "--payload-bytes",
-        str(cell.payload_pad_bytes),
-        "--max-streams",
-        str(max(20_000, cell.users * 2)),
-    ]
+    options = {
+        "--host": "127.0.0.1",
+        "--port": "0",
+        "--rate": f"{cell.rate:g}",
+        "--arrivals": cell.arrivals,
+        "--payload-bytes": str(cell.payload_pad_bytes),
+        "--max-streams": str(max(20_000, cell.users * 2)),
+    }
+    return [part for option in options.items() for part in option]
 
 
 class CellFailed(RuntimeError):

@@ -84,9 +84,7 @@ class LabServer:
 
 @contextmanager
 def run_server(
-    *args: str,
-    preexec_fn: Callable[[], None] | None = None,
-    source_dir: str | None = None,
+    *args: str, preexec_fn: Callable[[], None] | None = None, source_dir: str | None = None
 ) -> Iterator[LabServer]:
     """Start `python -m lab serve --port 0 ARGS` and stop it afterwards.
 

@@ -27,13 +27,7 @@ def write_log(folder, pid: int, rows) -> None:
 def logs(tmp_path):
     # User a: ids 1, 2, 4 (3 lost), all in the window but the first.
     write_log(
-        tmp_path,
-        1,
-        [
-            (99.5, "a", 1, 4.0, 90),
-            (101.0, "a", 2, 5.0, 90),
-            (105.0, "a", 4, 7.0, 91),
-        ],
+        tmp_path, 1, [(99.5, "a", 1, 4.0, 90), (101.0, "a", 2, 5.0, 90), (105.0, "a", 4, 7.0, 91)]
     )
     # User b: ids 1, 2, 2 (repeated), 3; the last after the window.
     write_log(

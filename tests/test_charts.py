@@ -21,7 +21,8 @@ from matplotlib.text import Text
 from lab import charts
 from lab.charts import CHARTS, draw_all
 from lab.charts.costs import figure_server_cpu_per_event
-from lab.charts.latency import figure_latency_over_time, figure_latency_vs_users
+from lab.charts.latency import figure_latency_vs_users
+from lab.charts.over_time import figure_latency_over_time
 from lab.charts.style import CLIENT_BOUND_LABEL, LOST_COLOR, LOST_LABEL, TRANSPORT_COLORS
 from lab.names import TRANSPORT_LABELS
 from lab.run_folder import Run, read_run

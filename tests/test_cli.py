@@ -39,3 +39,11 @@ def test_a_missing_run_folder_is_a_sentence(tmp_path):
     )
     assert result.returncode == 2
     assert "there is no run folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_setting_the_ticker_refuses_is_a_sentence_at_start_up():
+    result = subprocess.run(
+        [sys.executable, "-m", "lab", "serve", "--rate", "20000"], capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "rate must be a number of events per second from 0 to 10000" in result.stderr

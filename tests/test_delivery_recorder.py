@@ -9,13 +9,7 @@ import csv
 
 import pytest
 
-from lab.delivery_recorder import (
-    DeliveryRecorder,
-    EventsLost,
-    EventsRepeated,
-    RawLog,
-    take_batch,
-)
+from lab.delivery_recorder import DeliveryRecorder, EventsLost, EventsRepeated, RawLog, take_batch
 
 
 class Entries(list):

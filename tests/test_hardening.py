@@ -15,14 +15,7 @@ import time
 
 import pytest
 import requests
-from helpers import (
-    SSEClient,
-    closed_by_server,
-    open_socket,
-    read_response,
-    run_server,
-    wait_until,
-)
+from helpers import SSEClient, closed_by_server, open_socket, read_response, run_server, wait_until
 
 JSON = {"Content-Type": "application/json"}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 NOTEBOOK = NOTEBOOKS / "comparison.ipynb"
 TWIN = NOTEBOOKS / "comparison.py"
-REFERENCE = ROOT / "results" / "reference"
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "run_small"
 CELL_TIMEOUT_S = 120
 KERNEL = "python3"
@@ -36,7 +36,8 @@ def _need(module: str):
 
 
 def _run_dir() -> Path:
-    return REFERENCE if (REFERENCE / "summary.csv").is_file() else FIXTURE
+    # The small fixture run, whose verdicts are worked out by hand in tests/test_report.py.
+    return FIXTURE
 
 
 def test_the_notebook_and_its_py_twin_are_in_sync():
@@ -107,8 +108,7 @@ def test_the_notebook_runs_headless_against_a_run(executed):
 
 
 def test_the_notebook_shows_the_charts_and_the_verdicts(executed):
-    from lab import charts, claims
-    from lab.run_folder import read_run
+    from lab import charts
 
     run_dir, notebook = executed
     images = [
@@ -117,6 +117,13 @@ def test_the_notebook_shows_the_charts_and_the_verdicts(executed):
     not_drawn = _texts(notebook).count("is not drawn for this run")
     assert images and len(images) + not_drawn == len(charts.CHARTS)
     text = _texts(notebook)
-    for verdict in claims.check_claims(read_run(run_dir).rows):
-        assert f"verdict: **{verdict.verdict}**" in text
-        assert verdict.claim in text
+    verdicts = re.findall(r"verdict: \*\*(.+?)\*\*", text)
+    # Worked out by hand from tests/fixtures/run_small (see tests/test_report.py).
+    assert verdicts == [
+        "not measured in this run",
+        "holds",
+        "does not hold",
+        "does not hold",
+        "holds",
+        "holds",
+    ]

@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 from rows import summary
 
+from lab.cell_selection import main_rows, main_settings, series
 from lab.cell_summary import SUMMARY_COLUMNS
 from lab.run_folder import (
     RunFolderError,
-    main_rows,
-    main_settings,
     read_run,
     read_summary,
-    series,
     write_events,
     write_manifest,
     write_summary,

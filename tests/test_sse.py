@@ -95,11 +95,7 @@ PARSE_CASES = [
         wpt_message(b"data:\n\ndata\ndata\n\ndata:test"),
         [ev(""), ev("\n"), ev("test")],
     ),
-    ParseCase(
-        "wpt_format_field_event_empty",
-        wpt_message(b"event: \ndata:data"),
-        [ev("data")],
-    ),
+    ParseCase("wpt_format_field_event_empty", wpt_message(b"event: \ndata:data"), [ev("data")]),
     ParseCase(
         "wpt_format_field_event",
         wpt_message(b"event:test\ndata:x\n\ndata:x"),
@@ -114,11 +110,7 @@ PARSE_CASES = [
     ),
     ParseCase(
         "wpt_format_field_id_2",
-        (
-            wpt_last_event_id(),
-            wpt_last_event_id_echo(_ELLIPSIS),
-            wpt_last_event_id_echo(_ELLIPSIS),
-        ),
+        (wpt_last_event_id(), wpt_last_event_id_echo(_ELLIPSIS), wpt_last_event_id_echo(_ELLIPSIS)),
         [
             ev("hello", id=_ELLIPSIS, retry=200),
             ev(_ELLIPSIS, id=_ELLIPSIS),
@@ -185,11 +177,7 @@ PARSE_CASES = [
         [ev("x", retry=3000)],
         retry=3000,
     ),
-    ParseCase(
-        "wpt_format_field_retry_empty",
-        wpt_message(b"retry\ndata:test"),
-        [ev("test")],
-    ),
+    ParseCase("wpt_format_field_retry_empty", wpt_message(b"retry\ndata:test"), [ev("test")]),
     ParseCase(
         "wpt_format_field_unknown",
         wpt_message(
@@ -208,16 +196,8 @@ PARSE_CASES = [
         wpt_message(b"data:test\r\ndata\ndata:test\r\n\r", newline=False),
         [ev("test\n\ntest")],
     ),
-    ParseCase(
-        "wpt_format_null_character",
-        wpt_message(b"data:\x00\n\n"),
-        [ev("\x00")],
-    ),
-    ParseCase(
-        "wpt_format_utf_8",
-        wpt_message(b"data:ok\xe2\x80\xa6"),
-        [ev("ok\u2026")],
-    ),
+    ParseCase("wpt_format_null_character", wpt_message(b"data:\x00\n\n"), [ev("\x00")]),
+    ParseCase("wpt_format_utf_8", wpt_message(b"data:ok\xe2\x80\xa6"), [ev("ok\u2026")]),
     # --- The standard's own examples.
     ParseCase(
         "spec_intro_three_messages",
@@ -234,16 +214,10 @@ PARSE_CASES = [
     ParseCase(
         "spec_intro_add_remove_event_types",
         b"event: add\ndata: 73857293\n\nevent: remove\ndata: 2153\n\nevent: add\ndata: 113411\n\n",
-        [
-            ev("73857293", event="add"),
-            ev("2153", event="remove"),
-            ev("113411", event="add"),
-        ],
+        [ev("73857293", event="add"), ev("2153", event="remove"), ev("113411", event="add")],
     ),
     ParseCase(
-        "spec_example_stock_ticker",
-        b"data: YHOO\ndata: +2\ndata: 10\n\n",
-        [ev("YHOO\n+2\n10")],
+        "spec_example_stock_ticker", b"data: YHOO\ndata: +2\ndata: 10\n\n", [ev("YHOO\n+2\n10")]
     ),
     ParseCase(
         # A comment-only block, data+id, data with an empty id (reset), a leading space kept.
@@ -266,9 +240,7 @@ PARSE_CASES = [
         [ev("test"), ev("test")],
     ),
     ParseCase(
-        "spec_authoring_keepalive_comments",
-        b":\n\n: keep-alive\n\ndata: x\n:\n\n",
-        [ev("x")],
+        "spec_authoring_keepalive_comments", b":\n\n: keep-alive\n\ndata: x\n:\n\n", [ev("x")]
     ),
     # --- UTF-8 decoding.
     ParseCase(
@@ -277,11 +249,7 @@ PARSE_CASES = [
         [ev("안녕하세요", event="인사", id="번호")],
         last_event_id="번호",
     ),
-    ParseCase(
-        "rule_utf8_four_byte_character",
-        "data: \U0001f642\n\n".encode(),
-        [ev("\U0001f642")],
-    ),
+    ParseCase("rule_utf8_four_byte_character", "data: \U0001f642\n\n".encode(), [ev("\U0001f642")]),
     ParseCase(
         # 0xFF is never valid; E2 82 is a truncated three-byte sequence: one U+FFFD each.
         "rule_utf8_invalid_bytes_replaced",
@@ -289,20 +257,12 @@ PARSE_CASES = [
         [ev("\ufffd\ufffd!")],
     ),
     ParseCase(
-        "rule_utf8_truncated_sequence_at_end_of_stream",
-        b"data: ok\n\ndata: \xe2\x82",
-        [ev("ok")],
+        "rule_utf8_truncated_sequence_at_end_of_stream", b"data: ok\n\ndata: \xe2\x82", [ev("ok")]
     ),
     # --- Byte order mark.
+    ParseCase("rule_bom_stripped_before_comment", b"\xef\xbb\xbf: hello\n\ndata: x\n\n", [ev("x")]),
     ParseCase(
-        "rule_bom_stripped_before_comment",
-        b"\xef\xbb\xbf: hello\n\ndata: x\n\n",
-        [ev("x")],
-    ),
-    ParseCase(
-        "rule_bom_kept_when_not_first_in_stream",
-        b"data: \xef\xbb\xbfx\n\n",
-        [ev("\ufeffx")],
+        "rule_bom_kept_when_not_first_in_stream", b"data: \xef\xbb\xbfx\n\n", [ev("\ufeffx")]
     ),
     ParseCase(
         # After a replacement character the BOM is no longer at the start of the stream,
@@ -329,15 +289,9 @@ PARSE_CASES = [
         b"data:a\r\ndata:b\r\n\r\n",
         [ev("a\nb")],
     ),
+    ParseCase("rule_lf_then_cr_is_two_line_endings", b"data:a\n\rdata:b\n\n", [ev("a"), ev("b")]),
     ParseCase(
-        "rule_lf_then_cr_is_two_line_endings",
-        b"data:a\n\rdata:b\n\n",
-        [ev("a"), ev("b")],
-    ),
-    ParseCase(
-        "rule_cr_then_crlf_is_two_line_endings",
-        b"data:a\r\r\ndata:b\r\n\r\n",
-        [ev("a"), ev("b")],
+        "rule_cr_then_crlf_is_two_line_endings", b"data:a\r\r\ndata:b\r\n\r\n", [ev("a"), ev("b")]
     ),
     ParseCase(
         # Only CR and LF end lines: not NEL, VT, FF or U+2028.
@@ -347,9 +301,7 @@ PARSE_CASES = [
     ),
     # --- Line kinds and field/value split.
     ParseCase(
-        "rule_comment_lines_ignored",
-        b": data: nope\ndata: x\n:\n:event: evil\n\n",
-        [ev("x")],
+        "rule_comment_lines_ignored", b": data: nope\ndata: x\n:\n:event: evil\n\n", [ev("x")]
     ),
     ParseCase(
         "rule_one_leading_space_removed_from_value",
@@ -377,16 +329,10 @@ PARSE_CASES = [
         b" data: x\ndata : y\ndata: z\n\n",
         [ev("z")],
     ),
-    ParseCase(
-        "rule_unknown_field_ignored",
-        b"foo: bar\nfoo\ndata: x\n\n",
-        [ev("x")],
-    ),
+    ParseCase("rule_unknown_field_ignored", b"foo: bar\nfoo\ndata: x\n\n", [ev("x")]),
     # --- event field.
     ParseCase(
-        "rule_event_last_field_wins",
-        b"event: a\nevent: b\ndata: x\n\n",
-        [ev("x", event="b")],
+        "rule_event_last_field_wins", b"event: a\nevent: b\ndata: x\n\n", [ev("x", event="b")]
     ),
     ParseCase(
         "rule_event_type_reset_after_dispatch",
@@ -398,32 +344,12 @@ PARSE_CASES = [
         b"event: a\n\ndata: x\n\n",
         [ev("x")],
     ),
-    ParseCase(
-        "rule_event_message_explicit",
-        b"event: message\ndata: x\n\n",
-        [ev("x")],
-    ),
+    ParseCase("rule_event_message_explicit", b"event: message\ndata: x\n\n", [ev("x")]),
     # --- data field and dispatch.
-    ParseCase(
-        "rule_data_only_one_trailing_lf_removed",
-        b"data:\ndata:\ndata:\n\n",
-        [ev("\n\n")],
-    ),
-    ParseCase(
-        "rule_blank_lines_without_data_dispatch_nothing",
-        b"\n\n\r\n\r\r",
-        [],
-    ),
-    ParseCase(
-        "rule_incomplete_event_dropped_at_end_of_stream",
-        b"data: a\n\ndata: b\n",
-        [ev("a")],
-    ),
-    ParseCase(
-        "rule_final_line_without_line_ending_dropped",
-        b"data: a\n\ndata: b",
-        [ev("a")],
-    ),
+    ParseCase("rule_data_only_one_trailing_lf_removed", b"data:\ndata:\ndata:\n\n", [ev("\n\n")]),
+    ParseCase("rule_blank_lines_without_data_dispatch_nothing", b"\n\n\r\n\r\r", []),
+    ParseCase("rule_incomplete_event_dropped_at_end_of_stream", b"data: a\n\ndata: b\n", [ev("a")]),
+    ParseCase("rule_final_line_without_line_ending_dropped", b"data: a\n\ndata: b", [ev("a")]),
     # --- id field.
     ParseCase(
         "rule_id_with_nul_ignored_keeps_previous",
@@ -431,12 +357,7 @@ PARSE_CASES = [
         [ev("a", id="1"), ev("b", id="1")],
         last_event_id="1",
     ),
-    ParseCase(
-        "rule_id_without_data_still_sets_last_event_id",
-        b"id: 7\n\n",
-        [],
-        last_event_id="7",
-    ),
+    ParseCase("rule_id_without_data_still_sets_last_event_id", b"id: 7\n\n", [], last_event_id="7"),
     ParseCase(
         "rule_id_after_data_in_same_block_applies",
         b"data: a\nid: 3\n\n",
@@ -686,13 +607,7 @@ def _cuts(data: st.DataObject, raw: bytes) -> list[int]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    text=_TEXT,
-    event_type=_EVENT_TYPES,
-    event_id=_IDS,
-    retry=_RETRIES,
-    data=st.data(),
-)
+@given(text=_TEXT, event_type=_EVENT_TYPES, event_id=_IDS, retry=_RETRIES, data=st.data())
 def test_round_trip(
     text: str, event_type: str, event_id: str | None, retry: int | None, data: st.DataObject
 ) -> None:
@@ -706,10 +621,7 @@ def test_round_trip(
 
 # Fewer examples: each one is a whole batch of events, and the file should stay fast.
 @settings(max_examples=100, deadline=None)
-@given(
-    batch=st.lists(st.tuples(_TEXT, _EVENT_TYPES, _IDS), max_size=4),
-    data=st.data(),
-)
+@given(batch=st.lists(st.tuples(_TEXT, _EVENT_TYPES, _IDS), max_size=4), data=st.data())
 def test_round_trip_sequence_keeps_last_event_id(
     batch: list[tuple[str, str, str | None]], data: st.DataObject
 ) -> None:

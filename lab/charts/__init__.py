@@ -29,11 +29,8 @@ from lab.charts.costs import (
     figure_requests_vs_users,
     figure_server_cpu_per_event,
 )
-from lab.charts.latency import (
-    figure_latency_cdf,
-    figure_latency_over_time,
-    figure_latency_vs_users,
-)
+from lab.charts.latency import figure_latency_cdf, figure_latency_vs_users
+from lab.charts.over_time import figure_latency_over_time
 from lab.charts.polls import figure_empty_polls
 from lab.charts.style import DPI, MissingData
 from lab.run_folder import Run

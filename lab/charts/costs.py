@@ -7,22 +7,18 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from lab.cell_selection import compare_users, rows_at
+from lab.cell_selection import series as select_series
+from lab.charts.marks import flag_color, flag_handles, lost_mark, plot_points, plot_theory
 from lab.charts.style import (
     LABEL_PT,
     MUTED,
     NOTE_PT,
     TRANSPORT_COLORS,
     MissingData,
-    compare_users,
-    flag_color,
-    flag_handles,
     legend_below,
     log_if_wide,
-    lost_mark,
     new_figure,
-    plot_points,
-    plot_theory,
-    rows_at,
     style_axes,
     theory_handle,
     titles,
@@ -32,7 +28,6 @@ from lab.charts.style import (
 from lab.formatting import fmt_number, fmt_seconds, fmt_share, join
 from lab.names import transport_label
 from lab.run_folder import Run
-from lab.run_folder import series as select_series
 
 # --- 3. requests per second -----------------------------------------------------------------
 

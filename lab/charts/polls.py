@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 
 from lab import theory
 from lab.cell_summary import CellSummary
+from lab.charts.marks import flag_color, flag_handles, plot_points
 from lab.charts.style import (
     LABEL_PT,
     MUTED,
@@ -18,11 +19,8 @@ from lab.charts.style import (
     TRANSPORT_COLORS,
     MissingData,
     events_text,
-    flag_color,
-    flag_handles,
     legend,
     new_figure,
-    plot_points,
     style_axes,
     titles,
 )

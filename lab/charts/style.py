@@ -9,14 +9,13 @@ cells with lost or repeated events or errors (their `verdict`, lab.measurement).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from lab.cell_summary import CellSummary
 from lab.formatting import plural
 from lab.names import transport_label
 
@@ -43,41 +42,6 @@ NOTE_PT = 11
 
 
 # --- flags ----------------------------------------------------------------------------------
-
-
-def flag_color(row: CellSummary, color: str) -> str:
-    """The colour of a flagged cell's note: red for lost events, else the given colour."""
-    return LOST_COLOR if row.verdict.lossy else color
-
-
-def lost_mark(ax, x: float, y: float, gid: str | None = None) -> None:
-    """The red cross drawn inside a hollow marker whose cell lost events."""
-    ax.plot([x], [y], ls="none", marker="x", ms=6, mew=2, color=LOST_COLOR, zorder=5, gid=gid)
-
-
-def flag_handles(rows: Iterable[CellSummary], marker: str = "o") -> list:
-    """Legend entries for the kinds of flagged cells among `rows`: a hollow marker for
-    client-bound cells, a hollow marker with a red cross for lost events."""
-    rows = list(rows)
-    handles: list[Any] = []
-    hollow: dict[str, Any] = {
-        "ls": "none",
-        "marker": marker,
-        "ms": 10,
-        "mfc": "white",
-        "mec": MUTED,
-        "mew": 2.2,
-    }
-    if any(r.verdict.client_bound for r in rows):
-        handles.append(Line2D([], [], label=CLIENT_BOUND_LABEL, **hollow))
-    if any(r.verdict.lossy for r in rows):
-        handles.append(
-            (
-                Line2D([], [], label=LOST_LABEL, **hollow),
-                Line2D([], [], ls="none", marker="x", ms=6, mew=2, color=LOST_COLOR),
-            )
-        )
-    return handles
 
 
 def handle_label(handle) -> str:
@@ -212,114 +176,3 @@ def transport_handles(transports: Iterable[str], marker: str = "o") -> list[Line
         )
         for t in transports
     ]
-
-
-def plot_points(
-    ax,
-    transport: str,
-    points: Sequence[tuple[float, float | None, CellSummary]],
-    *,
-    log_y: bool = False,
-    linestyle: str = "-",
-    marker: str = "o",
-    annotate: bool = True,
-    line: bool = True,
-) -> None:
-    """A transport's measured points: a line through all, filled markers for clean cells,
-    hollow labelled markers for flagged ones."""
-    points = [
-        (x, y, r) for x, y, r in points if x is not None and y is not None and (y > 0 or not log_y)
-    ]
-    if not points:
-        return
-    color = TRANSPORT_COLORS[transport]
-    if line:
-        ax.plot(
-            [p[0] for p in points],
-            [p[1] for p in points],
-            color=color,
-            ls=linestyle,
-            lw=2.2,
-            zorder=2,
-        )
-    clean = [p for p in points if p[2].verdict.flag is None]
-    if clean:
-        ax.plot(
-            [p[0] for p in clean],
-            [p[1] for p in clean],
-            ls="none",
-            marker=marker,
-            ms=8,
-            color=color,
-            mfc=color,
-            mec=color,
-            zorder=3,
-            gid=f"clean:{transport}",
-        )
-    for x, y, row in points:
-        flag = row.verdict.flag
-        if flag is None:
-            continue
-        ax.plot(
-            [x],
-            [y],
-            ls="none",
-            marker=marker,
-            ms=11,
-            mfc="white",
-            mec=color,
-            mew=2.4,
-            zorder=4,
-            gid=f"flagged:{flag}:{row.cell}",
-        )
-        if row.verdict.lossy:
-            lost_mark(ax, x, y, gid=f"lost-mark:{row.cell}")
-        if annotate:
-            ax.annotate(
-                row.verdict.short(),
-                (x, y),
-                xytext=(9, -15),
-                textcoords="offset points",
-                fontsize=NOTE_PT,
-                color=flag_color(row, color),
-                zorder=5,
-                bbox=NOTE_BOX,
-            )
-
-
-def plot_theory(
-    ax, transport: str, points: Sequence[tuple[float, float | None]], log_y: bool = False
-) -> bool:
-    """The transport's theory line; False if it has no point that can be drawn."""
-    shown = [(x, y) for x, y in points if y is not None and (y > 0 or not log_y)]
-    if not shown:
-        return False
-    style = dict(THEORY_STYLE)
-    if len(shown) == 1:  # a line needs two points: mark the one value instead
-        style.update(marker="_", ms=34, mew=style["lw"])
-    ax.plot(
-        [p[0] for p in shown],
-        [p[1] for p in shown],
-        color=TRANSPORT_COLORS[transport],
-        gid=f"theory:{transport}",
-        **style,
-    )
-    return True
-
-
-def rows_at(series: dict[str, list[CellSummary]], users: int) -> dict[str, CellSummary]:
-    """Each transport's row at a user count, for the transports that have one."""
-    found = {t: row_at(rows, users) for t, rows in series.items()}
-    return {t: r for t, r in found.items() if r is not None}
-
-
-def row_at(rows: Sequence[CellSummary], users: int) -> CellSummary | None:
-    found = [r for r in rows if r.users == users]
-    return found[-1] if found else None
-
-
-def compare_users(series: dict[str, list[CellSummary]]) -> int:
-    """The largest user count every transport has; else the largest any has."""
-    counts = [{r.users for r in rows} for rows in series.values()]
-    common = set.intersection(*counts)
-    return max(common) if common else max(set.union(*counts))

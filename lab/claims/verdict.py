@@ -10,9 +10,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from lab.cell_selection import main_rows
 from lab.cell_summary import CellSummary
 from lab.formatting import join, plural
-from lab.run_folder import main_rows
 
 HOLDS = "holds"
 DOES_NOT_HOLD = "does not hold"

@@ -40,10 +40,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=20.0)
     args = parser.parse_args()
-    with (
-        run_server("--rate", f"{args.rate:g}") as server,
-        launched_chromium() as context,
-    ):
+    with run_server("--rate", f"{args.rate:g}") as server, launched_chromium() as context:
         page = context.new_page()
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.goto(server.url + "/?lang=en")

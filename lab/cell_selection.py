@@ -1,0 +1,95 @@
+"""Which cells a chart or a claim compares: those at the run's usual settings.
+
+A run may vary one setting at one user count (an interval sweep, say); the charts that are
+about users compare the cells at the setting most of them share.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from lab.cell_summary import CellSummary
+from lab.names import TRANSPORTS
+
+
+def _mode(values: Iterable[Any]) -> Any:
+    """The most common value; ties go to the smallest, None last."""
+    counts = Counter(values)
+    if not counts:
+        return None
+
+    def order(value: Any) -> tuple:
+        number = isinstance(value, int | float)
+        return (-counts[value], value is None, not number, value if number else str(value))
+
+    return min(counts, key=order)
+
+
+SETTINGS = ("rate", "arrivals", "payload_pad_bytes", "interval_s", "timeout_s")
+"""The settings a cell is run at, besides its transport and user count."""
+
+
+def main_settings(rows: Sequence[CellSummary]) -> dict[str, Any]:
+    """The settings most cells share: what the per-user-count charts compare at.
+
+    The main poll interval is the one measured at the most user counts (then the most rows),
+    so that an interval sweep at one user count does not replace it; among equals, the
+    middle one (1 s in a 0.5/1/2 s sweep).
+    """
+    settings = {
+        key: _mode(r.get(key) for r in rows) for key in ("rate", "arrivals", "payload_pad_bytes")
+    }
+    polls = [r for r in rows if r.transport == "short_polling" and r.interval_s]
+    by_interval: Counter[float] = Counter(r.interval_s for r in polls if r.interval_s)
+    users_at = {i: len({r.users for r in polls if r.interval_s == i}) for i in by_interval}
+    settings["interval_s"] = None
+    if polls:
+        best = max((users_at[i], by_interval[i]) for i in by_interval)
+        tied = sorted(i for i in by_interval if (users_at[i], by_interval[i]) == best)
+        settings["interval_s"] = tied[(len(tied) - 1) // 2]
+    settings["timeout_s"] = _mode(r.timeout_s for r in rows if r.transport == "long_polling")
+    return settings
+
+
+def main_rows(rows: Sequence[CellSummary], transport: str) -> list[CellSummary]:
+    """The transport's cells at the main settings, sorted by users."""
+    mine = [r for r in rows if r.transport == transport]
+    main = main_settings(rows)
+    for key in SETTINGS:
+        present = {r.get(key) for r in mine}
+        want = main[key] if main[key] in present else _mode(r.get(key) for r in mine)
+        mine = [r for r in mine if r.get(key) == want]
+    return sorted(mine, key=lambda r: r.users)
+
+
+def series(rows: Sequence[CellSummary], *columns: str) -> dict[str, list[CellSummary]]:
+    """Each transport's main rows that have a value in every column; transports without
+    any are left out."""
+    out = {}
+    for transport in TRANSPORTS:
+        found = [
+            r for r in main_rows(rows, transport) if all(r.get(c) is not None for c in columns)
+        ]
+        if found:
+            out[transport] = found
+    return out
+
+
+def rows_at(series: dict[str, list[CellSummary]], users: int) -> dict[str, CellSummary]:
+    """Each transport's row at a user count, for the transports that have one."""
+    found = {t: row_at(rows, users) for t, rows in series.items()}
+    return {t: r for t, r in found.items() if r is not None}
+
+
+def row_at(rows: Sequence[CellSummary], users: int) -> CellSummary | None:
+    found = [r for r in rows if r.users == users]
+    return found[-1] if found else None
+
+
+def compare_users(series: dict[str, list[CellSummary]]) -> int:
+    """The largest user count every transport has; else the largest any has."""
+    counts = [{r.users for r in rows} for rows in series.values()]
+    common = set.intersection(*counts)
+    return max(common) if common else max(set.union(*counts))

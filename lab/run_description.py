@@ -1,0 +1,122 @@
+"""A run's parameters and machine, as the bullet lines at the top of its report: from
+manifest.json when there is one, else from summary.csv."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lab.cell_summary import CellSummary
+from lab.formatting import fmt_bytes, fmt_seconds, join
+from lab.names import transport_label
+from lab.summary_table import TRANSPORT_ORDER
+
+
+def _has(value: object) -> bool:
+    return value is not None
+
+
+def _distinct(values) -> list:
+    return sorted({v for v in values if v is not None}, key=lambda v: (str(type(v)), v))
+
+
+def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> list[str]:
+    """The run's parameters and machine, as bullet lines (from manifest.json when there is
+    one, else from summary.csv)."""
+    params = manifest.get("parameters") or {}
+    lines = []
+
+    def setting(key: str, column: str) -> list:
+        value = params.get(key)
+        if value is None:
+            return _distinct(r.get(column) for r in rows)
+        return value if isinstance(value, list) else [value]
+
+    if rows:
+        transports = sorted({r.transport for r in rows}, key=lambda t: TRANSPORT_ORDER.get(t, 99))
+        users = setting("users", "users")
+        lines.append(
+            f"- **Cells**: {len(rows)} in summary.csv — "
+            f"{join([transport_label(t) for t in transports])} "
+            f"at {join([f'{u:,}' for u in users])} users"
+        )
+    else:
+        lines.append("- **Cells**: none — summary.csv has no rows")
+    rates = setting("rate", "rate")
+    if rates:
+        source = (
+            f"- **Event source**: {join([f'{r:g}' for r in rates])} "
+            f"event{'' if rates == [1] else 's'}/s"
+        )
+        arrivals = setting("arrivals", "arrivals")
+        if arrivals:
+            source += f", {join([str(a) for a in arrivals])} arrivals"
+        pads = setting("payload_bytes", "payload_pad_bytes")
+        if pads:
+            source += f", payload padded with {join([str(p) for p in pads])} bytes"
+        sizes = _distinct(
+            round(r.payload_bytes_per_event) for r in rows if r.payload_bytes_per_event is not None
+        )
+        if sizes:
+            source += f" ({join([fmt_bytes(v) for v in sizes])} of JSON per event)"
+        lines.append(source)
+    intervals = _distinct(r.interval_s for r in rows if r.transport == "short_polling")
+    if _has(params.get("interval_s")):
+        sweep = [i for i in params.get("interval_sweep") or [] if i != params["interval_s"]]
+        text = f"- **Short-polling interval**: {fmt_seconds(params['interval_s'])}"
+        if sweep:
+            sweep_users = params.get("interval_sweep_users")
+            text += (
+                "; interval sweep"
+                + (f" at {sweep_users:,} users" if isinstance(sweep_users, int) else "")
+                + ": "
+                + join([fmt_seconds(i) for i in sweep])
+            )
+        else:
+            text += "; no interval sweep"
+        lines.append(text)
+    elif intervals:
+        lines.append("- **Short-polling intervals**: " + join([fmt_seconds(i) for i in intervals]))
+    timeouts = setting("timeout_s", "timeout_s")
+    if timeouts:
+        lines.append("- **Long-poll timeout**: " + join([fmt_seconds(t) for t in timeouts]))
+    windows = [r.duration_s for r in rows if _has(r.duration_s)]
+    window = []
+    if _has(params.get("duration_s")):
+        planned = f"{fmt_seconds(params['duration_s'])} planned"
+        if _has(params.get("settle_s")):
+            planned += f", after the ramp-up and {fmt_seconds(params['settle_s'])} of settling"
+        window.append(planned)
+    if windows:
+        low, high = f"{min(windows):.1f}", f"{max(windows):.1f}"
+        window.append(f"{low} s measured" if low == high else f"{low}–{high} s measured")
+    if window:
+        lines.append("- **Measured window per cell**: " + "; ".join(window))
+    machine = manifest.get("machine") or {}
+    if machine:
+        lines.append(
+            f"- **Machine**: {machine.get('cores', '?')} cores, CPU "
+            f"{machine.get('cpu') or '?'}, {machine.get('system') or '?'}"
+        )
+    versions = manifest.get("versions") or {}
+    if versions:
+        lines.append("- **Versions**: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v))
+    if manifest:
+        commit = manifest.get("commit")
+        lines.append(
+            f"- **Commit**: `{commit[:12]}`"
+            if commit
+            else "- **Commit**: unknown (not run from a git checkout)"
+        )
+    else:
+        lines.append(
+            "- There is no manifest.json in this run folder: any settings above are "
+            "read from summary.csv; machine, versions and commit are unknown."
+        )
+    if params.get("quick"):
+        lines.append(
+            "- **This is a `--quick` smoke run**: few users, short windows, no "
+            "interval sweep. Read its numbers as a check that everything works, not "
+            "as measurements."
+        )
+    return lines
