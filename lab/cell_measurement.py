@@ -75,14 +75,16 @@ in flight between two requests, short polls spread over an interval, are not all
 
 
 def users_connected(
-    cell: Cell, earlier: Mapping, later: Mapping, interval_s: float
+    cell: Cell, earlier: Mapping, later: Mapping, interval_s: float, first: Mapping | None = None
 ) -> tuple[bool, float]:
-    """Whether a cell's users are all connected, judged from two /metrics snapshots; and how
-    many the server sees.
+    """Whether a cell's users are all connected, judged from /metrics snapshots (`first`:
+    when Locust started; `earlier`, `later`: at least an interval apart); and how many the
+    server sees.
 
-    SSE: every user holds a stream open. Long polling: nearly every user has a request held.
-    Short polling: requests arrive at users ÷ interval a second (over at least an interval
-    between the two snapshots).
+    SSE: every user holds a stream open. Long polling: nearly every user has a request held;
+    across a network round trip fewer are held at any moment (the others are on their way
+    back), so two requests per user since the start also count. Short polling: requests
+    arrive at users ÷ interval a second.
     """
     counters = later["transports"][cell.transport]
     if cell.transport == "short_polling":
@@ -94,8 +96,14 @@ def users_connected(
         seen = requests / seconds * interval
         return seen >= CONNECTED_SHARE * cell.users, seen
     seen = float(counters["open"])
-    needed = cell.users if cell.transport == "sse" else CONNECTED_SHARE * cell.users
-    return seen >= needed, seen
+    if cell.transport == "sse":
+        return seen >= cell.users, seen
+    if seen >= CONNECTED_SHARE * cell.users:
+        return True, seen
+    if first is not None:
+        asked = counters["requests"] - first["transports"][cell.transport]["requests"]
+        return asked >= 2 * cell.users, seen
+    return False, seen
 
 
 @dataclass
@@ -139,6 +147,7 @@ def measure_cell(
             interval_s=cell.interval_s or interval_s,
             timeout_s=cell.timeout_s or timeout_s,
             event_json_bytes=sum(payloads) / len(payloads),
+            network_rtt_s=cell.rtt_ms / 1000,
         )
     summary = summarize_cell(
         cell,

@@ -27,30 +27,39 @@ def _mode(values: Iterable[Any]) -> Any:
     return min(counts, key=order)
 
 
-SETTINGS = ("rate", "arrivals", "payload_pad_bytes", "interval_s", "timeout_s")
-"""The settings a cell is run at, besides its transport and user count."""
+SETTINGS = ("rate", "arrivals", "payload_pad_bytes", "interval_s", "timeout_s", "rtt_ms")
+"""The settings a cell is run at, besides its transport, its user count and its repeat."""
+
+
+def _widest(rows: Sequence[CellSummary], key: str) -> Any:
+    """The value of `key` measured at the most user counts (then in the most rows); among
+    equals, the middle one (1 s in a 0.5/1/2 s interval sweep, 1/s in a 0.2/1/5 rate sweep)."""
+    values = [r.get(key) for r in rows if r.get(key) is not None]
+    if not values:
+        return None
+    count: Counter[Any] = Counter(values)
+    users_at = {v: len({r.users for r in rows if r.get(key) == v}) for v in count}
+    best = max((users_at[v], count[v]) for v in count)
+    tied = sorted(v for v in count if (users_at[v], count[v]) == best)
+    return tied[(len(tied) - 1) // 2]
 
 
 def main_settings(rows: Sequence[CellSummary]) -> dict[str, Any]:
     """The settings most cells share: what the per-user-count charts compare at.
 
-    The main poll interval is the one measured at the most user counts (then the most rows),
-    so that an interval sweep at one user count does not replace it; among equals, the
-    middle one (1 s in a 0.5/1/2 s sweep).
+    A sweep over one setting at one user count (an interval sweep, a rate sweep) does not
+    replace the value the other cells share; without a network delay (rtt 0) when measured.
     """
-    settings = {
-        key: _mode(r.get(key) for r in rows) for key in ("rate", "arrivals", "payload_pad_bytes")
-    }
     polls = [r for r in rows if r.transport == "short_polling" and r.interval_s]
-    by_interval: Counter[float] = Counter(r.interval_s for r in polls if r.interval_s)
-    users_at = {i: len({r.users for r in polls if r.interval_s == i}) for i in by_interval}
-    settings["interval_s"] = None
-    if polls:
-        best = max((users_at[i], by_interval[i]) for i in by_interval)
-        tied = sorted(i for i in by_interval if (users_at[i], by_interval[i]) == best)
-        settings["interval_s"] = tied[(len(tied) - 1) // 2]
-    settings["timeout_s"] = _mode(r.timeout_s for r in rows if r.transport == "long_polling")
-    return settings
+    rtts = {r.rtt_ms for r in rows}
+    return {
+        "rate": _widest(rows, "rate"),
+        "arrivals": _mode(r.arrivals for r in rows),
+        "payload_pad_bytes": _mode(r.payload_pad_bytes for r in rows),
+        "interval_s": _widest(polls, "interval_s"),
+        "timeout_s": _mode(r.timeout_s for r in rows if r.transport == "long_polling"),
+        "rtt_ms": 0.0 if 0.0 in rtts else _widest(rows, "rtt_ms"),
+    }
 
 
 def main_rows(rows: Sequence[CellSummary], transport: str) -> list[CellSummary]:

@@ -95,6 +95,10 @@ class CellSummary:
     interval_s: float | None
     timeout_s: float | None
     payload_pad_bytes: int
+    rtt_ms: float
+    """The round trip added between clients and server (0: loopback only)."""
+    repeat: int
+    """Which run of the same cell this is (1, 2, ...)."""
     duration_s: float
     events_published: int
     events_expected: int

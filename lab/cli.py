@@ -57,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo.register(commands)
 
-    from lab import sweep_cli
+    from lab import relay_cli, sweep_cli
 
     sweep_cli.register(commands)
+    relay_cli.register(commands)
     report = commands.add_parser(
         "report",
         help="write a run's report.md and charts",

@@ -38,8 +38,9 @@ class LabProcess:
         pythonpath: str | None = None,
         preexec_fn: Callable[[], None] | None = None,
         timeout: float = START_TIMEOUT_S,
+        command_name: str = "serve",
     ) -> None:
-        command = [sys.executable, "-m", "lab", "serve", *args]
+        command = [sys.executable, "-m", "lab", command_name, *args]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if pythonpath is not None:
             env["PYTHONPATH"] = pythonpath

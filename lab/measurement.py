@@ -123,7 +123,8 @@ def ratio(numerator: float, denominator: float) -> float | None:
 
 @dataclass(frozen=True)
 class Cell:
-    """One point of a sweep: a transport at a user count, with the source's settings."""
+    """One point of a sweep: a transport at a user count, with the source's settings, the
+    network's round trip, and which repeat of the same point it is."""
 
     transport: str
     users: int
@@ -132,12 +133,18 @@ class Cell:
     interval_s: float | None = None
     timeout_s: float | None = None
     payload_pad_bytes: int = 16
+    rtt_ms: float = 0.0
+    repeat: int = 1
 
     @property
     def name(self) -> str:
         name = f"{self.transport}-u{self.users}-r{self.rate:g}"
         if self.interval_s is not None:
             name += f"-i{self.interval_s:g}"
+        if self.rtt_ms:
+            name += f"-rtt{self.rtt_ms:g}"
+        if self.repeat > 1:
+            name += f"-n{self.repeat}"
         return name
 
 
@@ -179,6 +186,8 @@ def summarize_cell(
         interval_s=cell.interval_s,
         timeout_s=cell.timeout_s,
         payload_pad_bytes=cell.payload_pad_bytes,
+        rtt_ms=cell.rtt_ms,
+        repeat=cell.repeat,
         duration_s=round(duration_s, 3),
         events_published=server["published"],
         events_expected=server["published"] * cell.users,

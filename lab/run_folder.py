@@ -33,6 +33,8 @@ MANIFEST_JSON = "manifest.json"
 EVENTS_CSV_COLUMNS = ("cell", "transport", "users", "event_id", "latency_ms")
 LEGACY_COLUMNS = {"events_duplicated": "events_repeated"}
 """Columns renamed since earlier runs were written: old name -> new name."""
+ADDED_COLUMNS = {"rtt_ms": "0", "repeat": "1"}
+"""Columns added since earlier runs were written, with the value those runs had."""
 
 
 class RunFolderError(ValueError):
@@ -112,7 +114,11 @@ def read_summary(path: Path) -> list[CellSummary]:
     with open(path, newline="", encoding="utf-8") as file:
         reader = csv.DictReader(file)
         header = [LEGACY_COLUMNS.get(name, name) for name in reader.fieldnames or []]
-        required = [f.name for f in fields(CellSummary) if not f.name.startswith("theory_")]
+        required = [
+            f.name
+            for f in fields(CellSummary)
+            if not f.name.startswith("theory_") and f.name not in ADDED_COLUMNS
+        ]
         missing = [name for name in required if name not in header]
         if missing:
             raise RunFolderError(
@@ -120,7 +126,9 @@ def read_summary(path: Path) -> list[CellSummary]:
             )
         rows = []
         for number, record in enumerate(reader, start=2):
-            values = {LEGACY_COLUMNS.get(k, k): v for k, v in record.items() if k is not None}
+            values = ADDED_COLUMNS | {
+                LEGACY_COLUMNS.get(k, k): v for k, v in record.items() if k is not None
+            }
             rows.append(
                 CellSummary(
                     **{

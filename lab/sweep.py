@@ -100,6 +100,17 @@ def server_args(cell: Cell) -> list[str]:
     return [part for option in options.items() for part in option]
 
 
+@contextmanager
+def relayed(server_url: str, rtt_ms: float, log: Path) -> Iterator[str]:
+    """The address clients use: the server's, or a `lab relay` adding `rtt_ms` before it."""
+    if not rtt_ms:
+        yield server_url
+        return
+    args = ["--upstream", server_url, "--rtt", f"{rtt_ms:g}"]
+    with LabProcess(args, log=log, command_name="relay") as relay:
+        yield relay.url
+
+
 class CellFailed(RuntimeError):
     """A cell could not be measured; the message says why."""
 
@@ -133,7 +144,7 @@ def wait_for_users(
         earlier = next(
             (s for s in reversed(snapshots) if latest["time"] - s["time"] >= window), snapshots[0]
         )
-        ok, seen = users_connected(cell, earlier, latest, config.interval_s)
+        ok, seen = users_connected(cell, earlier, latest, config.interval_s, snapshots[0])
         if ok:
             return time.monotonic() - started
         if time.monotonic() > deadline:
@@ -154,10 +165,11 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
 
     with (
         LabProcess(server_args(cell), log=work / "server.log") as server,
+        relayed(server.url, cell.rtt_ms, work / "relay.log") as clients_url,
         scenario_file(cell.transport) as scenario,
     ):
         command = locust_command(
-            cell, config, scenario, server.url, run_dir / cell.name, log_dir, run_time
+            cell, config, scenario, clients_url, run_dir / cell.name, log_dir, run_time
         )
         (work / "locust-command.txt").write_text(" ".join(command) + "\n")
         with open(work / "locust.log", "w") as locust_log:

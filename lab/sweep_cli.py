@@ -10,100 +10,130 @@ from lab.names import ARRIVALS, TRANSPORTS
 from lab.sweep_plan import BenchConfig
 
 
+def _values(values: tuple) -> str:
+    return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values) or "none"
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     defaults = BenchConfig()
     parser = commands.add_parser(
         "bench",
-        help="run the sweep: every transport x user count, then charts and report",
-        description="Run every chosen transport at every user count, each on a fresh "
-        "server, with Locust headless; write results/<run-id>/ (Locust CSVs, events.csv, "
-        "summary.csv, manifest.json, charts, report.md) and point results/latest at it.",
+        help="run the sweep: every transport x user count x event rate, then charts and report",
+        description="Run every chosen transport at every user count, event rate and round "
+        "trip, each cell on a fresh server, with Locust headless; write results/<run-id>/ "
+        "(Locust CSVs, events.csv, summary.csv, manifest.json, charts, report.md) and point "
+        "results/latest at it.",
     )
-    parser.add_argument(
-        "--transports", nargs="+", choices=TRANSPORTS, default=list(defaults.transports)
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("--transports", nargs="+", choices=TRANSPORTS, default=list(defaults.transports))
+    add(
         "--users",
         nargs="+",
         type=int,
         default=list(defaults.users),
-        help="user counts (default: %(default)s)",
+        help=f"user counts (default: {_values(defaults.users)})",
     )
-    parser.add_argument(
-        "--rate", type=float, default=defaults.rate, help="events per second (default %(default)s)"
+    add(
+        "--rate",
+        dest="rates",
+        nargs="+",
+        type=float,
+        default=list(defaults.rates),
+        help=f"events per second, one or more (default: {_values(defaults.rates)})",
     )
-    parser.add_argument(
+    add(
         "--arrivals",
         choices=ARRIVALS,
         default=defaults.arrivals,
-        help="how the ticker spaces events (default %(default)s)",
+        help="how the ticker spaces events (default %(default)s: at random, so that no "
+        "poller's schedule lines up with the events)",
     )
-    parser.add_argument(
+    add(
         "--interval",
         type=float,
         default=defaults.interval_s,
         help="short-polling interval in seconds (default %(default)s)",
     )
-    parser.add_argument(
+    add(
         "--interval-sweep",
         nargs="*",
         type=float,
         default=list(defaults.interval_sweep),
-        help="extra short-polling intervals, run at --interval-sweep-users "
-        "(default: %(default)s; give none to skip)",
+        help="extra short-polling intervals, run at --interval-sweep-users and the middle "
+        "rate (default: none)",
     )
-    parser.add_argument("--interval-sweep-users", type=int, default=defaults.interval_sweep_users)
-    parser.add_argument(
+    add("--interval-sweep-users", type=int, default=defaults.interval_sweep_users)
+    add(
         "--timeout",
         type=float,
         default=defaults.timeout_s,
         help="long-poll timeout in seconds (default %(default)s)",
     )
-    parser.add_argument(
+    add(
+        "--rtt",
+        dest="rtts_ms",
+        nargs="+",
+        type=float,
+        default=list(defaults.rtts_ms),
+        help="round trips to add between clients and server, in ms, one or more (default "
+        "0: loopback only); each non-zero one runs through `lab relay`",
+    )
+    add(
+        "--repeat",
+        type=int,
+        default=defaults.repeat,
+        help="run every cell this many times; summary.csv keeps each (default %(default)s)",
+    )
+    add(
         "--payload-bytes",
         type=int,
         default=defaults.payload_bytes,
         help="padding bytes in each event (default %(default)s)",
     )
-    parser.add_argument(
+    add(
         "--duration",
         type=float,
         default=defaults.duration_s,
-        help="seconds measured per cell after ramp-up (default %(default)s)",
+        help="seconds measured per cell once every user is connected (default %(default)s)",
     )
-    parser.add_argument(
+    add(
         "--settle",
         type=float,
         default=defaults.settle_s,
-        help="seconds waited after ramp-up before measuring (default %(default)s)",
+        help="seconds waited after the users connect, before measuring (default %(default)s)",
     )
-    parser.add_argument(
+    add(
         "--spawn-rate",
         type=float,
         default=None,
-        help="users started per second (default: users/5, at least 10)",
+        help="users started per second (default: users/2, at least 10)",
     )
-    parser.add_argument(
+    add(
         "--processes",
         default=defaults.processes,
-        help="Locust processes per cell: a number, or 'auto' (2 from 500 "
-        "users up on a machine with 2+ cores)",
+        help="Locust processes per cell: a number, or 'auto' (2 from 500 users up on a "
+        "machine with 2+ cores)",
     )
-    parser.add_argument(
+    add(
         "--out",
         type=Path,
         default=defaults.out,
         help="folder for run folders (default %(default)s)",
     )
-    parser.add_argument("--run-id", default="", help="name of the run folder (default: time)")
-    parser.add_argument(
+    add("--run-id", default="", help="name of the run folder (default: time)")
+    add(
+        "--preset",
+        choices=["reference"],
+        default="",
+        help="a named plan instead of the product of the options: 'reference' runs the "
+        "committed reference run's 42 cells (about 30 minutes)",
+    )
+    add(
         "--quick",
         action="store_true",
-        help="a one-minute smoke run: 5 and 50 users, 5 s windows, no interval sweep",
+        help="a smoke run in under a minute: 20 users, 2 events/s, 5 s windows",
     )
-    parser.add_argument(
-        "--no-report", action="store_true", help="skip the charts and report at the end"
-    )
+    add("--no-report", action="store_true", help="skip the charts and report at the end")
     parser.set_defaults(run=run_from_args)
 
 
@@ -111,7 +141,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     config = BenchConfig(
         transports=tuple(args.transports),
         users=tuple(args.users),
-        rate=args.rate,
+        rates=tuple(args.rates),
         arrivals=args.arrivals,
         interval_s=args.interval,
         timeout_s=args.timeout,
@@ -121,6 +151,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         spawn_rate=args.spawn_rate,
         interval_sweep=tuple(args.interval_sweep),
         interval_sweep_users=args.interval_sweep_users,
+        rtts_ms=tuple(args.rtts_ms),
+        repeat=args.repeat,
+        preset=args.preset,
         processes=args.processes,
         out=args.out,
         run_id=args.run_id,

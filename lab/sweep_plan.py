@@ -16,25 +16,33 @@ from lab.settings import LONGPOLL_TIMEOUT_S
 
 POLL_INTERVAL_S = 1.0
 """Seconds between a short-polling client's polls."""
-USERS = (10, 100, 1000)
-INTERVAL_SWEEP_S = (0.5, 2.0, 5.0)
-QUICK_USERS = (5, 50)
+USERS = (100,)
+RATES = (0.2, 1.0, 5.0)
+"""Events per second. Against a 1 s poll interval these make λT = 0.2, 1 and 5 events per
+interval: short polling's cost per event falls as 1/(λT) while long polling's stays near one
+request per event, which a single rate cannot show."""
+QUICK_USERS, QUICK_RATES, QUICK_DURATION_S = (20,), (2.0,), 5.0
+"""A smoke run: one small cell per transport, in under a minute."""
 
 
 @dataclass
 class BenchConfig:
     transports: tuple[str, ...] = TRANSPORTS
     users: tuple[int, ...] = USERS
-    rate: float = 1.0
-    arrivals: str = "fixed"
+    rates: tuple[float, ...] = RATES
+    arrivals: str = "poisson"
     interval_s: float = POLL_INTERVAL_S
     timeout_s: float = LONGPOLL_TIMEOUT_S
     payload_bytes: int = 16
     duration_s: float = 30.0
-    settle_s: float = 3.0
+    settle_s: float = 2.0
     spawn_rate: float | None = None
-    interval_sweep: tuple[float, ...] = INTERVAL_SWEEP_S
+    interval_sweep: tuple[float, ...] = ()
     interval_sweep_users: int = 100
+    rtts_ms: tuple[float, ...] = (0.0,)
+    repeat: int = 1
+    preset: str = ""
+    """A named plan instead of the product of the settings above (see PRESETS)."""
     processes: str = "auto"
     out: Path = Path("results")
     run_id: str = ""
@@ -42,47 +50,81 @@ class BenchConfig:
     report: bool = True
 
     def make_quick(self) -> None:
-        """A smoke run: few users, short windows, no interval sweep."""
-        self.users, self.duration_s, self.settle_s = QUICK_USERS, 5.0, 1.0
+        """A smoke run: few users, one rate, short windows, no sweeps."""
+        self.users, self.rates = QUICK_USERS, QUICK_RATES
+        self.duration_s, self.settle_s = QUICK_DURATION_S, 1.0
         self.interval_sweep, self.quick = (), True
-        self.spawn_rate = self.spawn_rate or 50.0
 
     def problems(self) -> list[str]:
         """Why these settings cannot be run (empty when they can)."""
         checks = (
-            (self.rate <= 0, "--rate must be above 0"),
+            (any(r <= 0 for r in self.rates), "--rate must be above 0"),
             (any(u < 1 for u in self.users), "--users must all be 1 or more"),
             (self.duration_s <= 0, "--duration must be above 0"),
             (self.interval_s <= 0, "--interval must be above 0"),
             (not 0 < self.timeout_s <= 120, "--timeout must be above 0 and at most 120"),
             (any(i <= 0 for i in self.interval_sweep), "--interval-sweep must be above 0"),
+            (any(not 0 <= r <= 5000 for r in self.rtts_ms), "--rtt must be 0 to 5000 ms"),
+            (self.repeat < 1, "--repeat must be 1 or more"),
         )
         return [message for failed, message in checks if failed]
 
-    def plan(self) -> list[Cell]:
-        cells = []
-        for transport in self.transports:
-            for users in self.users:
-                cells.append(self.cell(transport, users, self.interval_s))
-        if "short_polling" in self.transports:
-            for interval in self.interval_sweep:
-                if interval != self.interval_s:
-                    cells.append(self.cell("short_polling", self.interval_sweep_users, interval))
-        return cells
+    @property
+    def main_rate(self) -> float:
+        """The rate the interval sweep runs at: the middle of the rates."""
+        ordered = sorted(self.rates)
+        return ordered[(len(ordered) - 1) // 2]
 
-    def cell(self, transport: str, users: int, interval: float) -> Cell:
+    def plan(self) -> list[Cell]:
+        """Every transport at every user count, rate and round trip; then the interval
+        sweep (short polling at one user count and the main rate); each `repeat` times.
+        A preset replaces all of this with its own cells."""
+        if self.preset:
+            return PRESETS[self.preset](self)
+        points = [
+            (transport, users, rate, self.interval_s, rtt)
+            for rtt in self.rtts_ms
+            for transport in self.transports
+            for users in self.users
+            for rate in self.rates
+        ]
+        if "short_polling" in self.transports:
+            points += [
+                ("short_polling", self.interval_sweep_users, self.main_rate, interval, 0.0)
+                for interval in self.interval_sweep
+                if interval != self.interval_s
+            ]
+        return [
+            self.cell(transport, users, rate, interval, rtt, repeat)
+            for repeat in range(1, self.repeat + 1)
+            for transport, users, rate, interval, rtt in points
+        ]
+
+    def cell(
+        self,
+        transport: str,
+        users: int,
+        rate: float,
+        interval: float,
+        rtt: float = 0.0,
+        repeat: int = 1,
+    ) -> Cell:
         return Cell(
             transport=transport,
             users=users,
-            rate=self.rate,
+            rate=rate,
             arrivals=self.arrivals,
             interval_s=interval if transport == "short_polling" else None,
             timeout_s=self.timeout_s if transport == "long_polling" else None,
             payload_pad_bytes=self.payload_bytes,
+            rtt_ms=rtt,
+            repeat=repeat,
         )
 
     def spawn_rate_for(self, users: int) -> float:
-        return self.spawn_rate or max(10.0, users / 5)
+        # Two seconds of ramp at any size: long enough not to storm the server with connects,
+        # short enough to keep a sweep's overhead down.
+        return self.spawn_rate or max(10.0, users / 2)
 
     def processes_for(self, cell: Cell) -> int:
         if self.processes != "auto":
@@ -94,4 +136,35 @@ class BenchConfig:
     def cell_seconds(self, cell: Cell) -> float:
         """Planned wall time of one cell (start-up, ramp, settle, window, tail)."""
         ramp = cell.users / self.spawn_rate_for(cell.users)
-        return 6 + ramp + self.settle_s + self.duration_s
+        return 4 + ramp + self.settle_s + self.duration_s
+
+
+def reference_plan(config: BenchConfig) -> list[Cell]:
+    """The committed reference run: the default sweep three times over, then users, the
+    poll interval and a network round trip, each varied from the default's middle cell.
+
+    - 3 transports x 100 users x 0.2, 1 and 5 events/s, 3 repeats (27 cells): the spread;
+    - 3 transports x 10 and 1,000 users at 1 event/s (6 cells): the scale;
+    - short polling at 100 users, 1 event/s, every 0.5, 2 and 5 s (3 cells): the interval;
+    - 3 transports at 100 users, 1 event/s, with 50 and 200 ms of round trip (6 cells).
+    """
+    base = BenchConfig(**{**vars(config), "preset": ""})
+    cells = [
+        base.cell(t, 100, rate, base.interval_s, 0.0, repeat)
+        for repeat in (1, 2, 3)
+        for t in base.transports
+        for rate in RATES
+    ]
+    cells += [
+        base.cell(t, users, 1.0, base.interval_s) for t in base.transports for users in (10, 1000)
+    ]
+    cells += [base.cell("short_polling", 100, 1.0, interval) for interval in (0.5, 2.0, 5.0)]
+    cells += [
+        base.cell(t, 100, 1.0, base.interval_s, rtt)
+        for rtt in (50.0, 200.0)
+        for t in base.transports
+    ]
+    return cells
+
+
+PRESETS = {"reference": reference_plan}

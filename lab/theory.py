@@ -173,13 +173,15 @@ def short_polling(
     arrivals: str = "fixed",
     event_json_bytes: float = EVENT_JSON_BYTES,
     request_overhead_bytes: float = REQUEST_OVERHEAD_BYTES,
+    network_rtt_s: float = 0.0,
 ) -> Prediction:
     """Each user polls every `interval_s`, whatever the event rate.
 
     - requests/s = users / T;
-    - mean latency = T/2: an event arrives at a random point of the interval between two polls
-      (Poisson arrivals, or fixed arrivals with a random phase), so it waits half of it on
-      average. The one-way delay (ONE_WAY_S) is negligible beside it and left out;
+    - mean latency = T/2 + half the network's round trip: an event arrives at a random point
+      of the interval between two polls (Poisson arrivals, or fixed arrivals with a random
+      phase), so it waits half of it on average, and the answer then travels back. Loopback's
+      own delay (ONE_WAY_S) is negligible beside it and left out;
     - empty share: see `empty_poll_share`;
     - bytes per delivered event = the event's JSON + 1 (the comma joining events in the JSON
       list) + the request overhead shared by the rate·T events a poll carries on average
@@ -191,9 +193,10 @@ def short_polling(
     arrivals = _arrivals(arrivals)
     payload = _not_negative("event_json_bytes", event_json_bytes, "bytes")
     overhead = _not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
+    network = _not_negative("network_rtt_s", network_rtt_s, "s")
     events_per_poll = rate * interval
     return Prediction(
-        latency_mean_ms=interval / 2 * 1000,
+        latency_mean_ms=(interval + network) / 2 * 1000,
         requests_per_s=users / interval,
         bytes_per_event=payload + 1 + overhead / events_per_poll,
         empty_share=empty_poll_share(rate, interval, arrivals),
@@ -238,8 +241,12 @@ def long_polling(
     round_trip_s: float = ROUND_TRIP_S,
     request_overhead_bytes: float = REQUEST_OVERHEAD_BYTES,
     one_way_s: float = ONE_WAY_S,
+    network_rtt_s: float = 0.0,
 ) -> Prediction:
     """Each user's request is held until there is news or `timeout_s` passes.
+
+    A network's round trip (`network_rtt_s`) adds to the loopback round trip (rtt below)
+    and half of it to the one-way delay.
 
     Per user, a cycle is a round trip away (rtt) plus the hold:
 
@@ -265,9 +272,10 @@ def long_polling(
     timeout = _positive("timeout_s", timeout_s, "s")
     arrivals = _arrivals(arrivals)
     payload = _not_negative("event_json_bytes", event_json_bytes, "bytes")
-    rtt = _not_negative("round_trip_s", round_trip_s, "s")
+    network = _not_negative("network_rtt_s", network_rtt_s, "s")
+    rtt = _not_negative("round_trip_s", round_trip_s, "s") + network
     overhead = _not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
-    one_way = _not_negative("one_way_s", one_way_s, "s")
+    one_way = _not_negative("one_way_s", one_way_s, "s") + network / 2
     per_user, timeouts, away = _long_poll_cycle(rate, timeout, rtt, arrivals)
     return Prediction(
         latency_mean_ms=(one_way + away * rtt / 2) * 1000,
@@ -326,10 +334,11 @@ def sse(
     duration_s: float | None = None,
     request_overhead_bytes: float = REQUEST_OVERHEAD_BYTES,
     one_way_s: float = ONE_WAY_S,
+    network_rtt_s: float = 0.0,
 ) -> Prediction:
     """One request per user opens the stream; each event is then written at once.
 
-    - latency = the one-way delay (ONE_WAY_S);
+    - latency = the one-way delay (ONE_WAY_S, plus half the network's round trip);
     - bytes per delivered event = the JSON + `sse_frame_overhead` (for the JSON rounded to
       whole bytes). Without `duration_s`, the stream's one request is left out and
       requests/s = 0 (the steady state); with it, that request's overhead is shared by the
@@ -341,6 +350,7 @@ def sse(
     payload = _not_negative("event_json_bytes", event_json_bytes, "bytes")
     overhead = _not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
     one_way = _not_negative("one_way_s", one_way_s, "s")
+    one_way += _not_negative("network_rtt_s", network_rtt_s, "s") / 2
     framing = sse_frame_overhead(event_id, event_type, round(payload))
     requests_per_s = 0.0
     stream_share = 0.0

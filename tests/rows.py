@@ -23,6 +23,8 @@ def summary(transport: str, users: int, **values) -> CellSummary:
         interval_s=interval,
         timeout_s=timeout,
         payload_pad_bytes=16,
+        rtt_ms=0.0,
+        repeat=1,
         duration_s=30.0,
         events_published=30,
         events_expected=30 * users,

@@ -294,3 +294,14 @@ def test_a_long_poll_cell_asks_the_theory_with_its_own_timeout(tmp_path):
     # λ = 0.1/s, τ = 5 s, rtt 2 ms: 1 / (0.002 + e^(−0.0002)(1 − e^(−0.5))/0.1) = 0.2540711
     # requests/s per user (worked out in tests/test_theory.py), for 10 users
     assert result.summary.theory_requests_per_s == pytest.approx(2.540711, rel=1e-6)
+
+
+def test_long_polls_across_a_round_trip_count_by_their_requests():
+    from lab.cell_measurement import users_connected
+
+    cell = Cell("long_polling", 100, 1.0, rtt_ms=200.0)
+    first = {"time": 0, "transports": {"long_polling": {"open": 0, "requests": 10}}}
+    later = {"time": 5, "transports": {"long_polling": {"open": 70, "requests": 210}}}
+    assert users_connected(cell, first, later, 1.0, first) == (True, 70)
+    fewer = {"time": 5, "transports": {"long_polling": {"open": 70, "requests": 150}}}
+    assert users_connected(cell, first, fewer, 1.0, first) == (False, 70)

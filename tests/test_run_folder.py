@@ -128,6 +128,7 @@ def test_main_settings_take_the_interval_measured_at_most_user_counts():
         "payload_pad_bytes": 16,
         "interval_s": 1.0,
         "timeout_s": 25.0,
+        "rtt_ms": 0.0,
     }
     polls = main_rows(rows, "short_polling")
     assert [(r.users, r.interval_s) for r in polls] == [(10, 1.0), (100, 1.0)]
@@ -153,3 +154,23 @@ def test_series_leaves_out_rows_without_the_columns():
 def test_manifest_is_json(tmp_path):
     path = write_manifest(tmp_path, {"cells": [{"cell": "a", "status": "ok"}]})
     assert json.loads(path.read_text())["cells"][0]["status"] == "ok"
+
+
+def test_the_main_rate_of_a_rate_sweep_is_its_middle_one():
+    rows = [summary(t, 100, rate=r) for t in ("sse", "long_polling") for r in (0.2, 1.0, 5.0)]
+    assert main_settings(rows)["rate"] == 1.0
+    assert [r.rate for r in main_rows(rows, "sse")] == [1.0]
+
+
+def test_a_run_written_before_rtt_and_repeats_reads_as_loopback_and_one_repeat(tmp_path):
+    write_summary(tmp_path, [summary("sse", 10)])
+    path = tmp_path / "summary.csv"
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    older = [c for c in SUMMARY_COLUMNS if c not in ("rtt_ms", "repeat")]
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=older, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    (row,) = read_summary(path)
+    assert (row.rtt_ms, row.repeat) == (0.0, 1)

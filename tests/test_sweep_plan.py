@@ -7,33 +7,73 @@ import pytest
 from lab.sweep_plan import BenchConfig
 
 
-def test_the_default_plan():
+def test_the_default_plan_is_every_transport_at_three_event_rates():
     names = [cell.name for cell in BenchConfig().plan()]
     assert names == [
-        "short_polling-u10-r1-i1",
+        "short_polling-u100-r0.2-i1",
         "short_polling-u100-r1-i1",
-        "short_polling-u1000-r1-i1",
-        "long_polling-u10-r1",
+        "short_polling-u100-r5-i1",
+        "long_polling-u100-r0.2",
         "long_polling-u100-r1",
-        "long_polling-u1000-r1",
-        "sse-u10-r1",
+        "long_polling-u100-r5",
+        "sse-u100-r0.2",
         "sse-u100-r1",
-        "sse-u1000-r1",
-        "short_polling-u100-r1-i0.5",
-        "short_polling-u100-r1-i2",
-        "short_polling-u100-r1-i5",
+        "sse-u100-r5",
     ]
+    assert {cell.arrivals for cell in BenchConfig().plan()} == {"poisson"}
+
+
+def test_repeats_round_trips_and_an_interval_sweep_each_make_their_own_cells():
+    config = BenchConfig(
+        transports=("short_polling", "sse"),
+        users=(10,),
+        rates=(1.0,),
+        rtts_ms=(0.0, 50.0),
+        interval_sweep=(1.0, 5.0),
+        repeat=2,
+    )
+    assert [cell.name for cell in config.plan()] == [
+        "short_polling-u10-r1-i1",
+        "sse-u10-r1",
+        "short_polling-u10-r1-i1-rtt50",
+        "sse-u10-r1-rtt50",
+        "short_polling-u100-r1-i5",
+        "short_polling-u10-r1-i1-n2",
+        "sse-u10-r1-n2",
+        "short_polling-u10-r1-i1-rtt50-n2",
+        "sse-u10-r1-rtt50-n2",
+        "short_polling-u100-r1-i5-n2",
+    ]
+
+
+def test_the_interval_sweep_runs_at_the_middle_rate():
+    config = BenchConfig(
+        transports=("short_polling",), rates=(0.2, 1.0, 5.0), interval_sweep=(5.0,)
+    )
+    assert config.plan()[-1].rate == 1.0 and config.plan()[-1].interval_s == 5.0
 
 
 def test_a_quick_plan():
     config = BenchConfig()
     config.make_quick()
-    assert [c.users for c in config.plan()] == [5, 50] * 3
+    assert [(c.transport, c.users, c.rate) for c in config.plan()] == [
+        ("short_polling", 20, 2.0),
+        ("long_polling", 20, 2.0),
+        ("sse", 20, 2.0),
+    ]
     assert config.duration_s == 5.0 and config.interval_sweep == ()
 
 
+def test_the_reference_plan():
+    cells = BenchConfig(preset="reference").plan()
+    assert len(cells) == 42 and len({c.name for c in cells}) == 42
+    assert sum(c.repeat == 3 for c in cells) == 9
+    assert {c.rtt_ms for c in cells} == {0.0, 50.0, 200.0}
+    assert {c.users for c in cells} == {10, 100, 1000}
+
+
 def test_cells_carry_only_their_transport_s_settings():
-    config = BenchConfig(transports=("long_polling", "sse"), users=(7,), timeout_s=10)
+    config = BenchConfig(transports=("long_polling", "sse"), users=(7,), rates=(1.0,), timeout_s=10)
     long_polling, sse = config.plan()
     assert (long_polling.timeout_s, long_polling.interval_s) == (10, None)
     assert (sse.timeout_s, sse.interval_s) == (None, None)
@@ -42,12 +82,14 @@ def test_cells_carry_only_their_transport_s_settings():
 @pytest.mark.parametrize(
     ("values", "words"),
     [
-        ({"rate": 0}, "--rate"),
+        ({"rates": (1.0, 0.0)}, "--rate"),
         ({"users": (10, 0)}, "--users"),
         ({"duration_s": 0}, "--duration"),
         ({"interval_s": -1}, "--interval"),
         ({"timeout_s": 500}, "--timeout"),
         ({"interval_sweep": (0.0,)}, "--interval-sweep"),
+        ({"rtts_ms": (-1.0,)}, "--rtt"),
+        ({"repeat": 0}, "--repeat"),
     ],
 )
 def test_settings_that_cannot_run_are_named(values, words):
@@ -56,5 +98,5 @@ def test_settings_that_cannot_run_are_named(values, words):
 
 def test_spawn_rate_and_processes():
     config = BenchConfig()
-    assert config.spawn_rate_for(10) == 10.0 and config.spawn_rate_for(1000) == 200.0
+    assert config.spawn_rate_for(10) == 10.0 and config.spawn_rate_for(1000) == 500.0
     assert BenchConfig(processes="3").processes_for(config.plan()[0]) == 3

@@ -483,3 +483,35 @@ SSE = dict(users=10, rate=1)
 def test_bad_arguments_are_refused_with_a_sentence(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --- a network's round trip ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "kwargs", "latency_ms"),
+    [
+        # half the 1 s interval, then the answer's way back: 500 + 100 ms
+        (short_polling, dict(users=1, rate=1, interval_s=1, network_rtt_s=0.2), 600),
+        # one way: 0.5 ms of loopback + 100 ms of network
+        (sse, dict(users=1, rate=1, network_rtt_s=0.2), 100.5),
+        # fixed events 1 s apart, timeout 25 s: the client is back long before the next event,
+        # so every event waits only the one way: 0.5 + 100 ms
+        (
+            long_polling,
+            dict(users=1, rate=1, timeout_s=25, arrivals="fixed", network_rtt_s=0.2),
+            100.5,
+        ),
+    ],
+)
+def test_a_network_round_trip_adds_its_one_way_delay(model, kwargs, latency_ms):
+    assert model(**kwargs).latency_mean_ms == approx(latency_ms)
+
+
+def test_long_polling_poisson_with_a_200_ms_round_trip_at_a_hand_computed_point():
+    # λ = 1/s, τ = 25 s, rtt = 0.002 + 0.2 = 0.202 s: the share of time away is
+    # rtt / cycle with cycle = 0.202 + e^(−0.202)(1 − e^(−25))/1 = 0.202 + 0.8170949 = 1.0190949;
+    # away = 0.1982152; latency = (0.0005 + 0.1) + 0.1982152 × 0.202 / 2 = 0.1205197 s.
+    p = long_polling(users=1, rate=1, timeout_s=25, arrivals="poisson", network_rtt_s=0.2)
+    assert p.latency_mean_ms == approx(120.5197, rel=1e-5)
+    assert p.requests_per_s == approx(1 / 1.0190949, rel=1e-6)
