@@ -98,4 +98,5 @@ def metrics() -> Response:
     snapshot = state.metrics.snapshot()
     snapshot["source"] = state.ticker.settings() | source_figures()
     snapshot["held"] = {"count": state.held.count, "limit": state.held.limit}
+    snapshot["network"] = {"simulated_rtt_ms": state.network_rtt_ms}
     return jsonify(snapshot)

@@ -9,6 +9,16 @@ from urllib.parse import urlsplit
 
 from lab.server_options import patch_for_gevent
 
+MAX_RTT_MS = 5000.0
+"""The longest round trip the relay simulates: beyond it, no page or client is usable."""
+
+
+def rtt_problem(rtt_ms: float) -> str | None:
+    """Why a round trip cannot be simulated (None when it can)."""
+    if not 0 <= rtt_ms <= MAX_RTT_MS:  # NaN fails both comparisons
+        return f"--rtt must be a round trip of 0 to {MAX_RTT_MS:g} ms, not {rtt_ms:g}"
+    return None
+
 
 def upstream_of(url: str) -> tuple[str, int]:
     """(host, port) of an http:// address; SystemExit with a sentence when it is not one."""
@@ -21,8 +31,9 @@ def upstream_of(url: str) -> tuple[str, int]:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    if not 0 <= args.rtt <= 5000:
-        sys.exit(f"lab relay: --rtt must be 0 to 5000 ms, not {args.rtt:g}")
+    problem = rtt_problem(args.rtt)
+    if problem:
+        sys.exit(f"lab relay: {problem}")
     upstream = upstream_of(args.upstream)
     patch_for_gevent()
     import gevent

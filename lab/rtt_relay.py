@@ -88,6 +88,13 @@ def relay(upstream: tuple[str, int], rtt_ms: float) -> Callable[[socket.socket, 
     return handle
 
 
+def start_relay(listen: tuple[str, int], upstream: tuple[str, int], rtt_ms: float) -> StreamServer:
+    """A relay accepting on `listen` (port 0: a free one), started; `stop()` it when done."""
+    server = StreamServer(listen, relay(upstream, rtt_ms), backlog=4096)
+    server.start()
+    return server
+
+
 def run_relay(
     upstream: tuple[str, int],
     rtt_ms: float,
@@ -98,8 +105,7 @@ def run_relay(
     stop: gevent.event.Event | None = None,
 ) -> None:
     """Relay until `stop` is set (or for ever)."""
-    server = StreamServer((host, port), relay(upstream, rtt_ms), backlog=4096)
-    server.start()
+    server = start_relay((host, port), upstream, rtt_ms)
     # The first line is the address, as `lab serve` prints it.
     print(f"listening on http://{host}:{server.server_port}/", file=out, flush=True)
     print(

@@ -108,17 +108,25 @@ def serve(
     access_log: bool = False,
     out: TextIO = sys.stdout,
     on_listening: Callable[[int], None] | None = None,
+    network_rtt_ms: float = 0.0,
 ) -> None:
     """Run the lab server until SIGINT or SIGTERM; then end every stream and exit.
 
-    `on_listening(port)` is called once the server accepts connections.
+    `on_listening(port)` is called once the server accepts connections. With
+    `network_rtt_ms`, clients reach it only through a relay (lab.rtt_relay) that adds that
+    round trip, listening where the server would have.
     """
     open_files = raise_open_file_limit()
     max_connections, note = connection_cap(settings.max_connections, open_files)
     app = create_app(settings)
     state = lab_state(app)
+    state.network_rtt_ms = network_rtt_ms
+    # Behind the relay every client's request arrives from loopback, unchanged (its Host
+    # header included): the settings' host, not this address, still decides whether the
+    # token is needed and which names are answered.
+    relayed = network_rtt_ms > 0
     server = LabServer(
-        (settings.host, settings.port),
+        ("127.0.0.1", 0) if relayed else (settings.host, settings.port),
         app,
         metrics=state.metrics,
         settings=settings,
@@ -127,9 +135,27 @@ def serve(
         log=sys.stderr if access_log else None,
     )
     server.start()
-    url, teacher_url = page_urls(settings, server.server_port)
+    port = server.server_port
+    front = None
+    if relayed:
+        from lab.rtt_relay import start_relay
+
+        try:
+            front = start_relay((settings.host, settings.port), ("127.0.0.1", port), network_rtt_ms)
+        except OSError:
+            server.stop()
+            raise
+        port = front.server_port
+    url, teacher_url = page_urls(settings, port)
     # The first line is the address, so scripts and tests can read where the server is.
-    print(f"listening on http://{settings.host}:{server.server_port}/", file=out, flush=True)
+    print(f"listening on http://{settings.host}:{port}/", file=out, flush=True)
+    if relayed:
+        print(
+            f"Simulating a network: a round trip of {network_rtt_ms:g} ms between every "
+            "client and the server.",
+            file=out,
+            flush=True,
+        )
     if note:
         print(f"Note: {note}.", file=out, flush=True)
     if teacher_url:
@@ -140,7 +166,7 @@ def serve(
             flush=True,
         )
     if on_listening is not None:
-        on_listening(server.server_port)
+        on_listening(port)
     print("Ctrl+C stops the server.", file=out, flush=True)
     state.fanout.start()
     state.ticker.start()
@@ -157,4 +183,6 @@ def serve(
     state.fanout.stop()
     state.held.drop_all(SHUTTING_DOWN)
     server.stop(timeout=2)
+    if front is not None:
+        front.stop(timeout=1)
     print("stopped", file=out, flush=True)

@@ -24,6 +24,8 @@ class LabState:
     held: HeldRequests
     metrics: Metrics
     fanout: Fanout
+    network_rtt_ms: float = 0.0
+    """The round trip a relay in front of the server adds (`lab demo --rtt`); 0: none."""
 
 
 def lab_state(app: Flask | None = None) -> LabState:

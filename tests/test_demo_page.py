@@ -467,7 +467,14 @@ def test_screenshots_for_the_projector_and_a_laptop(chromium, lab, width, height
 
 def test_lab_demo_runs_the_server_with_classroom_defaults():
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for name in ("LAB_RATE", "LAB_HEARTBEAT", "LAB_RETRY_MS", "LAB_HOST", "LAB_PORT"):
+    for name in (
+        "LAB_RATE",
+        "LAB_ARRIVALS",
+        "LAB_HEARTBEAT",
+        "LAB_RETRY_MS",
+        "LAB_HOST",
+        "LAB_PORT",
+    ):
         env.pop(name, None)
     process = subprocess.Popen(
         [sys.executable, "-m", "lab", "demo", "--port", "0"],
@@ -496,6 +503,8 @@ def test_lab_demo_runs_the_server_with_classroom_defaults():
                 ), name
         source = requests.get(f"{url}source", timeout=10).json()
         assert source["rate"] == 1.0 and not source["paused"]
+        # Random arrivals: a poller cannot lock onto them (see `lab demo --help`).
+        assert source["arrivals"] == "poisson"
         with requests.get(f"{url}sse", stream=True, timeout=10) as stream:
             assert next(stream.iter_lines()) == b"retry: 1500"
     finally:

@@ -7,7 +7,8 @@ export const Controls = {
   source: null,
   resultTimer: null,
 
-  init(shortPolling) {
+  /* `on.interval(ms)`: the polling interval changed; `on.reset()`: the reset button. */
+  init(shortPolling, on) {
     document.getElementById("rate-set").addEventListener("click", () => this.setRate());
     document.getElementById("rate").addEventListener("keydown", (event) => {
       if (event.key === "Enter") this.setRate();
@@ -21,8 +22,16 @@ export const Controls = {
     document.getElementById("interval").addEventListener("change", (event) => {
       const ms = Number(event.target.value);
       shortPolling.setIntervalMs(ms);
+      on.interval(ms);
       this.result("result.interval", { seconds: formatSeconds(ms) });
     });
+    document.getElementById("reset").addEventListener("click", () => on.reset());
+    // A reloaded page may show the interval chosen before (the browser restores forms).
+    const chosen = Number(document.getElementById("interval").value);
+    if (chosen > 0 && chosen !== shortPolling.intervalMs) {
+      shortPolling.setIntervalMs(chosen);
+      on.interval(chosen);
+    }
     document.getElementById("publish-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.publish();
@@ -117,6 +126,12 @@ export const Controls = {
     const key = source.paused ? "ctl.resume" : "ctl.pause";
     if (pause.dataset.i18n !== key) I18N.put(pause, key);
     pause.setAttribute("aria-pressed", String(source.paused));
+  },
+
+  /* After the 7-streams demo the stalled requests' late events distort the charts and
+   * averages for a minute: the reset button says it can clear them. */
+  suggestReset(suggested) {
+    document.getElementById("reset").classList.toggle("suggested", suggested);
   },
 
   streamsButton() {

@@ -1,12 +1,18 @@
 import { I18N } from "./i18n.js";
+import { News } from "./news.js";
 
 const EXTRA_STREAMS = 7;
+/* Chromium's limit of HTTP/1.1 connections to one host (Firefox and Safari use 6 too). */
+export const CONNECTIONS_PER_HOST = 6;
+/* The page's own users of a connection, in the order the drawer names them. */
+const REQUESTERS = ["sse", "long", "short", "strip"];
 
 export const ExtraStreams = {
   streams: [],
   // Set at start-up to refresh the controls' toggle button, which imports this module: a
   // callback rather than an import keeps the two free of a cycle.
   onChange: () => {},
+  onClosed: () => {},
 
   get active() {
     return this.streams.length > 0;
@@ -16,8 +22,10 @@ export const ExtraStreams = {
     if (this.active) return;
     for (let n = 1; n <= EXTRA_STREAMS; n += 1) {
       const stream = { n, state: "connecting", events: 0, source: new EventSource("sse") };
-      const count = () => {
+      const count = (message) => {
         stream.events += 1;
+        const [id, epoch] = message.lastEventId.split("@");
+        News.seen(Number(id), epoch);
       };
       stream.source.addEventListener("message", count);
       stream.source.addEventListener("tick", count);
@@ -29,6 +37,7 @@ export const ExtraStreams = {
       };
       this.streams.push(stream);
     }
+    document.body.classList.add("streams-open");
     document.getElementById("streams").hidden = false;
     this.build();
     this.onChange();
@@ -37,9 +46,17 @@ export const ExtraStreams = {
   close() {
     for (const stream of this.streams) stream.source.close();
     this.streams = [];
+    document.body.classList.remove("streams-open");
     document.getElementById("streams").hidden = true;
     document.getElementById("stream-list").replaceChildren();
+    this.shownTally = null;
     this.onChange();
+    this.onClosed();
+  },
+
+  /* The events counted by the open streams start again (the page's reset). */
+  reset() {
+    for (const stream of this.streams) stream.events = 0;
   },
 
   build() {
@@ -55,17 +72,57 @@ export const ExtraStreams = {
         return item;
       }),
     );
-    this.render();
   },
 
-  render() {
-    const open = this.streams.filter((stream) => stream.state === "open").length;
+  openCount() {
+    return this.streams.filter((stream) => stream.state === "open").length;
+  },
+
+  /* `connections`: what each of the page's own requesters does now ("holding" a
+   * connection, "waiting" for one, or "idle"), e.g. { sse: "holding", long: "waiting" }. */
+  render(connections) {
+    const open = this.openCount();
     const waiting = this.streams.filter((stream) => stream.state === "connecting").length;
-    const summary = document.getElementById("streams-summary");
-    if (summary.dataset.shown !== `${open}/${waiting}` || summary.dataset.lang !== I18N.lang) {
-      summary.dataset.shown = `${open}/${waiting}`;
-      summary.dataset.lang = I18N.lang;
-      I18N.put(summary, "streams.summary", { open, waiting });
+    const sseHeld = connections.sse === "holding";
+    const streamsHeld = (sseHeld ? 1 : 0) + open;
+    const holding = REQUESTERS.filter((who) => who !== "sse" && connections[who] === "holding");
+    const waiters = REQUESTERS.filter((who) => connections[who] === "waiting");
+    // A stream waits only while every connection is in use: the page's requests then hold
+    // exactly what the streams leave, whichever of them it is.
+    const forRequests = waiting ? Math.max(0, CONNECTIONS_PER_HOST - streamsHeld) : holding.length;
+    const inUse = streamsHeld + forRequests;
+    const tally = `${open}/${waiting}/${sseHeld}/${holding}/${forRequests}/${waiters}/${I18N.lang}`;
+    if (this.shownTally !== tally) {
+      this.shownTally = tally;
+      I18N.put(document.getElementById("streams-summary"), "streams.summary", {
+        open,
+        waiting,
+        total: EXTRA_STREAMS,
+      });
+      const named = (who) => who.map((name) => I18N.t(`streams.who.${name}`));
+      const users = [
+        ...(sseHeld ? named(["sse"]) : []),
+        ...(open ? [I18N.t("streams.who.extra", { n: open })] : []),
+      ];
+      if (forRequests && forRequests === holding.length) users.push(...named(holding));
+      else if (forRequests) users.push(I18N.t("streams.who.requests", { n: forRequests }));
+      const used = document.getElementById("streams-in-use");
+      used.dataset.count = String(inUse);
+      used.dataset.streams = String(streamsHeld);
+      used.dataset.requests = String(forRequests);
+      I18N.put(used, "streams.inUse", {
+        list: users.join(" + "),
+        n: inUse,
+        limit: CONNECTIONS_PER_HOST,
+      });
+      const queued = document.getElementById("streams-waiting");
+      queued.dataset.who = [...waiters, ...(waiting ? ["extra"] : [])].join(",");
+      const queue = [
+        ...(waiting ? [I18N.t("streams.who.extra", { n: waiting })] : []),
+        ...named(waiters),
+      ];
+      if (queue.length) I18N.put(queued, "streams.waitingFor", { list: queue.join(", ") });
+      else I18N.put(queued, "streams.nothingWaits");
     }
     for (const stream of this.streams) {
       const shown = `${stream.state}/${stream.events}/${I18N.lang}`;
@@ -73,9 +130,10 @@ export const ExtraStreams = {
       stream.shown = shown;
       const [name, state, events] = stream.item.children;
       stream.item.dataset.state = stream.state;
-      I18N.put(name, "streams.stream", { n: stream.n });
+      name.textContent = String(stream.n);
       I18N.put(state, `streams.${stream.state}`);
-      if (stream.state === "open") I18N.put(events, "streams.events", { n: stream.events });
+      const count = stream.events === 1 ? "streams.event" : "streams.events";
+      if (stream.state === "open") I18N.put(events, count, { n: stream.events });
       else events.textContent = "";
     }
   },

@@ -1,6 +1,7 @@
-/* Shared by the short-polling panel and the server strip, so both call a request stuck at
- * the same moment. */
-export const STALLED_AFTER_MS = 3000;
+/* How long a request the server answers at once may stay unanswered before the page calls
+ * it stuck: shared by the panels and the server strip, so all call it at the same moment.
+ * A simulated network's round trip is added at start-up (main.js). */
+export const Stall = { afterMs: 3000 };
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,6 +47,30 @@ export function formatLatency(ms) {
   if (Math.abs(ms) >= 10000) return `${(ms / 1000).toFixed(1)} s`;
   if (ms > -1 && ms < 1) return "<1 ms";
   return `${Math.round(ms)} ms`;
+}
+
+/* A rate that reads right from one request a minute to thousands a second: per minute
+ * when slow, so a 5 s poller shows 12/min, not 0.0/s. Returns an i18n key and its value.
+ * `shownKey`, the unit shown until now, is kept near the switch-over (0.4 to 0.6 a
+ * second), so a rate that wobbles there does not flip between units. */
+export function rateText(perSecond, shownKey) {
+  if (perSecond === 0) return { key: "rate.perSecond", value: "0" };
+  const perMinute =
+    perSecond < 0.4 || (perSecond < 0.6 && shownKey === "rate.perMinute");
+  if (perMinute) return { key: "rate.perMinute", value: significant(perSecond * 60) };
+  return { key: "rate.perSecond", value: significant(perSecond) };
+}
+
+/* Two significant digits below 10, whole numbers above: 0.25, 1.5, 12, 1,234. */
+export function significant(value) {
+  if (value >= 10) return formatCount(value);
+  if (value >= 1) return String(Number(value.toFixed(1)));
+  return String(Number(value.toPrecision(2)));
+}
+
+export function formatShare(share) {
+  if (share > 0 && share < 0.005) return "<1%";
+  return `${Math.round(share * 100)}%`;
 }
 
 export function formatSeconds(ms) {

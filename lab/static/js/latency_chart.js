@@ -96,7 +96,9 @@ export class LatencyChart {
     const width = this.canvas.clientWidth;
     const height = this.canvas.clientHeight;
     if (width < 10 || height < 10) return;
-    const font = Math.max(12, Math.min(18, Math.round(height / 8)));
+    // Never under 16 px, like every other label on the page.
+    const font = Math.max(16, Math.min(18, Math.round(height / 8)));
+    this.fontPx = font;
     context.font = `${font}px system-ui, sans-serif`;
     const left = context.measureText("10000 ms").width + 10;
     const right = 8;

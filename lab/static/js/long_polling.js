@@ -1,7 +1,7 @@
-import { backoffMs, decodeJson, epochParam, formatSeconds, sleep } from "./helpers.js";
+import { backoffMs, decodeJson, epochParam, formatSeconds, sleep, Stall } from "./helpers.js";
+import { News } from "./news.js";
 import { Panel, Types } from "./panel.js";
-
-const LONGPOLL_TIMEOUT_S = 20;
+import { LONGPOLL_TIMEOUT_S } from "./theory.js";
 
 /* Long polling: GET /longpoll?since=N, held by the server; ask again as soon as it answers. */
 export class LongPolling extends Panel {
@@ -9,6 +9,15 @@ export class LongPolling extends Panel {
     super("long", element);
     this.cursor = null;
     this.timeoutParam = `&timeout=${LONGPOLL_TIMEOUT_S}`;
+    this.inFlightSince = null;
+  }
+
+  /* A held long poll is answered the moment there is news. One still unanswered long after
+   * this page has seen newer events elsewhere never reached the server. */
+  stalledMs(now) {
+    if (this.inFlightSince === null) return 0;
+    const waited = Math.min(News.pendingMs(this.cursor, now), now - this.inFlightSince);
+    return waited > Stall.afterMs ? waited : 0;
   }
 
   liveStatus() {
@@ -53,6 +62,7 @@ export class LongPolling extends Panel {
       const guard = setTimeout(() => controller.abort(), (LONGPOLL_TIMEOUT_S + 15) * 1000);
       let response;
       let buffer;
+      this.inFlightSince = performance.now();
       try {
         const epoch = epochParam(this.epoch);
         response = await fetch(`longpoll?since=${this.cursor}${epoch}${this.timeoutParam}`, {
@@ -61,6 +71,7 @@ export class LongPolling extends Panel {
         });
         buffer = await response.arrayBuffer();
       } catch (error) {
+        this.inFlightSince = null;
         clearTimeout(guard);
         failures += 1;
         const delay = backoffMs(failures);
@@ -69,6 +80,7 @@ export class LongPolling extends Panel {
         await sleep(delay);
         continue;
       }
+      this.inFlightSince = null;
       clearTimeout(guard);
       this.counters.bytes += buffer.byteLength;
       const body = decodeJson(buffer);

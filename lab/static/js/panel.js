@@ -1,6 +1,7 @@
-import { formatBytes, formatCount, formatLatency } from "./helpers.js";
+import { formatBytes, formatCount, formatLatency, formatShare } from "./helpers.js";
 import { I18N } from "./i18n.js";
 import { LatencyChart } from "./latency_chart.js";
+import { News } from "./news.js";
 
 const COLOURS = { short: "#1f77b4", long: "#ff7f0e", sse: "#2ca02c" };
 const MAX_ROWS = 50;
@@ -51,6 +52,7 @@ export class Panel {
 
   setStatus(state, key, params) {
     this.status = { state, key, params };
+    this.stallShown = null;
     this.statusElement.dataset.state = state;
     I18N.put(this.statusElement, key, params);
   }
@@ -74,6 +76,7 @@ export class Panel {
     }
     if (this.lastId !== null && id > this.lastId + 1) this.jump(this.lastId + 1, id - 1);
     this.lastId = id;
+    News.seen(id, this.epoch);
     this.counters.events += 1;
     const now = Date.now();
     const latency = typeof event.ts === "number" ? now - event.ts * 1000 : null;
@@ -125,7 +128,67 @@ export class Panel {
     this.resumeFrom = null;
     this.awaitingFirstAfterRestart = true;
     Types.clear();
+    News.reset();
     this.setStatus("restarting", "status.restarting");
+  }
+
+  /* How long this panel's request has been stuck in the browser (0: it is not). */
+  stalledMs() {
+    return 0;
+  }
+
+  holdsConnection() {
+    return this.inFlightSince !== null && this.inFlightSince !== undefined;
+  }
+
+  /* How long this panel's request has waited for a connection (0: it has one, or none is
+   * asked for). `takenSince`: since when streams have held every connection the browser
+   * allows (null: they do not), so that a request in flight cannot have one. */
+  waitingMs(now, takenSince) {
+    if (takenSince !== null && this.inFlightSince !== null && this.inFlightSince !== undefined) {
+      return Math.max(1, now - Math.max(this.inFlightSince, takenSince));
+    }
+    return this.stalledMs(now);
+  }
+
+  /* "holding" a connection to the server, "waiting" for one, or "idle". */
+  connection(now, takenSince) {
+    if (this.waitingMs(now, takenSince) > 0) return "waiting";
+    return this.holdsConnection() ? "holding" : "idle";
+  }
+
+  /* Says so while this panel's request waits for a connection, and stops saying so after.
+   * `atLimit`: the extra streams hold the browser's connections, so that is why. */
+  showStall(now, atLimit, takenSince) {
+    const waited = this.waitingMs(now, takenSince);
+    const stalled = waited > 0;
+    if (stalled) {
+      const key = atLimit ? "status.stalledLimit" : "status.stalled";
+      const seconds = Math.floor(waited / 1000);
+      if (this.stallShown !== `${key}/${seconds}`) {
+        this.statusElement.dataset.state = "stalled";
+        I18N.put(this.statusElement, key, { seconds });
+        this.stallShown = `${key}/${seconds}`;
+      }
+    } else if (this.stallShown) {
+      // Caught up: "resumed from id N" belonged to an earlier reconnection, not to this wait.
+      if (this.status.state === "resumed") this.liveStatus();
+      else this.setStatus(this.status.state, this.status.key, this.status.params);
+    }
+    if (this.element.dataset.stalled !== String(stalled)) this.element.dataset.stalled = String(stalled);
+  }
+
+  /* Counters, chart, averages and list start again from now; the cursor is kept, so ids
+   * are still checked for gaps across the reset. */
+  reset() {
+    for (const name of Object.keys(this.counters)) {
+      if (this.counters[name] !== null) this.counters[name] = 0;
+    }
+    this.latencyLast = null;
+    this.chart.clear();
+    this.pendingRows.length = 0;
+    this.list.replaceChildren();
+    this.notice("reset", "row.reset", { time: new Date().toLocaleTimeString() });
   }
 
   notice(kind, key, params) {
@@ -181,7 +244,11 @@ export class Panel {
       const cell = this.cells[name];
       if (!cell || cell.dataset.fixed !== undefined) continue;
       cell.dataset.value = String(value);
-      cell.textContent = name === "bytes" ? formatBytes(value) : formatCount(value);
+      if (name === "bytes") cell.textContent = formatBytes(value);
+      else if (name === "empty" && this.counters.requests > 0) {
+        // The share, to set beside the theory's.
+        cell.textContent = `${formatCount(value)} · ${formatShare(value / this.counters.requests)}`;
+      } else cell.textContent = formatCount(value);
       if (name === "bytes") cell.title = `${formatCount(value)} B`;
     }
     for (const name of ["lost", "repeated"]) {

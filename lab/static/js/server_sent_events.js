@@ -1,4 +1,5 @@
-import { backoffMs, formatSeconds, sleep, utf8Length } from "./helpers.js";
+import { backoffMs, formatSeconds, sleep, Stall, utf8Length } from "./helpers.js";
+import { News } from "./news.js";
 import { Panel, Types } from "./panel.js";
 
 const MAX_SSE_TYPES = 32;
@@ -100,7 +101,20 @@ export class ServerSentEvents extends Panel {
     return utf8Length(frame);
   }
 
+  /* A stream that is not open while this page has seen newer events elsewhere: it waits
+   * to connect (the browser's retry, or a free connection). */
+  stalledMs(now) {
+    if (!this.source || this.source.readyState !== EventSource.CONNECTING) return 0;
+    const waited = News.pendingMs(this.lastId, now);
+    return waited > Stall.afterMs ? waited : 0;
+  }
+
+  holdsConnection() {
+    return Boolean(this.source) && this.source.readyState === EventSource.OPEN;
+  }
+
   event(message) {
+    this.epoch = message.lastEventId.split("@")[1] || null;
     this.counters.bytes += this.frameBytes(message, true);
     let event;
     try {

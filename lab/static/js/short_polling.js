@@ -1,9 +1,14 @@
-import { ExtraStreams } from "./extra_streams.js";
-import { decodeJson, epochParam, formatSeconds, STALLED_AFTER_MS } from "./helpers.js";
-import { I18N } from "./i18n.js";
+import { decodeJson, epochParam, formatSeconds, Stall } from "./helpers.js";
 import { Panel, Types } from "./panel.js";
+import { POLL_JITTER } from "./theory.js";
 
-/* Short polling: GET /poll?since=N every interval (start to start, never overlapping). */
+const DELAYS_KEPT = 20;
+
+/* Short polling: GET /poll?since=N every interval (start to start, never overlapping).
+ *
+ * The first question after learning the cursor comes at a random moment within the
+ * interval, and every gap is the interval ±10%: a page that polled in step with evenly
+ * spaced events would find each one equally old and show a single, meaningless lag. */
 export class ShortPolling extends Panel {
   constructor(element) {
     super("short", element);
@@ -13,6 +18,7 @@ export class ShortPolling extends Panel {
     this.inFlightSince = null;
     this.lastStart = 0;
     this.failures = 0;
+    this.delays = []; // the latest planned gaps, for the curious (and the tests)
   }
 
   liveStatus() {
@@ -23,16 +29,24 @@ export class ShortPolling extends Panel {
     this.poll();
   }
 
+  jitteredIntervalMs() {
+    return this.intervalMs * (1 - POLL_JITTER + Math.random() * 2 * POLL_JITTER);
+  }
+
   setIntervalMs(ms) {
     this.intervalMs = ms;
     if (this.status.state === "live") this.liveStatus();
     if (this.timer !== null) {
       clearTimeout(this.timer);
-      this.schedule(Math.max(0, ms - (performance.now() - this.lastStart)));
+      this.schedule(this.jitteredIntervalMs());
     }
   }
 
-  schedule(delay) {
+  /* `gap`: from the start of the last poll to the start of the next. */
+  schedule(gap) {
+    this.delays.push(Math.round(gap));
+    if (this.delays.length > DELAYS_KEPT) this.delays.shift();
+    const delay = Math.max(0, gap - (performance.now() - this.lastStart));
     this.timer = setTimeout(() => {
       this.timer = null;
       this.poll();
@@ -42,10 +56,12 @@ export class ShortPolling extends Panel {
   async poll() {
     this.lastStart = performance.now();
     this.inFlightSince = this.lastStart;
-    const url = this.cursor === null ? "poll" : `poll?since=${this.cursor}${epochParam(this.epoch)}`;
+    const learning = this.cursor === null;
+    const url = learning ? "poll" : `poll?since=${this.cursor}${epochParam(this.epoch)}`;
     this.counters.requests += 1;
     this.dirty = true;
-    let delay = this.intervalMs;
+    // After learning where "now" is: a random phase; then the interval, jittered.
+    let gap = learning ? Math.random() * this.intervalMs : this.jitteredIntervalMs();
     try {
       const response = await fetch(url, { cache: "no-store" });
       const buffer = await response.arrayBuffer();
@@ -54,11 +70,11 @@ export class ShortPolling extends Panel {
       if (response.status === 200 && body) {
         if (this.failures) this.failures = 0;
         this.batch(body);
-        if (body.more) delay = 0;
+        if (body.more) gap = 0;
       } else if (response.status === 400 && this.cursor !== null) {
         this.cursor = null;
         this.serverRestarted();
-        delay = 0;
+        gap = 0;
       } else {
         this.setStatus("problem", "status.refused", { reason: response.status });
       }
@@ -72,12 +88,13 @@ export class ShortPolling extends Panel {
       this.inFlightSince = null;
       this.dirty = true;
     }
-    this.schedule(Math.max(0, delay - (performance.now() - this.lastStart)));
+    this.schedule(gap);
   }
 
   batch(body) {
     const events = body.events || [];
-    if (!events.length) this.counters.empty += 1;
+    // The first answer only says where "now" is: it was not asked for news.
+    if (!events.length && this.cursor !== null) this.counters.empty += 1;
     this.epoch = body.epoch || null;
     if (body.restarted) {
       // Our cursor came from an earlier run of the server: its events start again from 1.
@@ -101,20 +118,9 @@ export class ShortPolling extends Panel {
     this.cursor = body.last_id;
   }
 
-  /* A poll stuck in the browser's queue shows here (e.g. during the 7-streams demo). */
-  showStall() {
-    const waited = this.inFlightSince === null ? 0 : performance.now() - this.inFlightSince;
-    if (waited > STALLED_AFTER_MS) {
-      const seconds = Math.floor(waited / 1000);
-      if (this.stallShown !== seconds) {
-        this.stallShown = seconds;
-        this.statusElement.dataset.state = "stalled";
-        const key = ExtraStreams.active ? "status.stalledLimit" : "status.stalled";
-        I18N.put(this.statusElement, key, { seconds });
-      }
-    } else if (this.stallShown !== null && this.stallShown !== undefined) {
-      this.stallShown = null;
-      this.setStatus(this.status.state, this.status.key, this.status.params);
-    }
+  /* The server answers a poll at once: one unanswered for long waits in the browser. */
+  stalledMs(now) {
+    const waited = this.inFlightSince === null ? 0 : now - this.inFlightSince;
+    return waited > Stall.afterMs ? waited : 0;
   }
 }

@@ -1,0 +1,197 @@
+"""The classroom page's layout at the sizes a class uses, measured in real headless Chromium.
+
+At each size: the three panels side by side in one row, no two of the page's blocks drawn
+over each other, no scrolling, and no text under 16 px (the chart's labels included). A
+screenshot of each size is saved under test-artifacts/ for people to look at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import run_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SIZES = [(1920, 1080), (1920, 960), (1366, 768), (1280, 800), (1024, 768)]
+SMALLEST_TEXT_PX = 16
+WAIT_MS = 20_000
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+BOXES_JS = """(selectors) => selectors.flatMap((selector) =>
+  [...document.querySelectorAll(selector)]
+    .filter((element) => element.getClientRects().length > 0)
+    .map((element) => {
+      const box = element.getBoundingClientRect();
+      return { name: element.id || selector, left: box.left, top: box.top,
+               right: box.right, bottom: box.bottom };
+    }))"""
+# Every element that shows text of its own (or is a form control), with its font size.
+TEXTS_JS = """() => {
+  const found = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    if (element.getClientRects().length === 0) continue;
+    const style = getComputedStyle(element);
+    if (style.visibility !== "visible") continue;
+    const ownText = [...element.childNodes].some(
+      (node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim() !== "");
+    if (!ownText && !element.matches("input, select, button")) continue;
+    found.push({
+      tag: element.tagName.toLowerCase(),
+      text: (element.textContent || element.placeholder || "").trim().slice(0, 40),
+      px: parseFloat(style.fontSize),
+    });
+  }
+  return found;
+}"""
+# Boxes whose content is wider than they are: text cut off or drawn over a neighbour.
+TOO_WIDE_JS = """() => [...document.querySelectorAll(
+    "header, .controls, .control, .strip .cell, .panel h2, .counters > div, #streams, "
+    + ".streams-head, .stream-list li, footer")]
+  .filter((box) => box.getClientRects().length > 0 && box.scrollWidth > box.clientWidth + 1)
+  .map((box) => `${box.className || box.tagName}: ${box.textContent.trim().slice(0, 60)}`)"""
+# Parts of a panel that must be whole (not cut off by the panel's edge), and labels or
+# figures cut short with an ellipsis.
+PANEL_JS = """(panel) => {
+  const element = document.querySelector(`#panel-${panel}`);
+  const bottom = element.getBoundingClientRect().bottom;
+  const whole = "h2, .explain, .theory, .status, .counters, .chart-box";
+  const parts = [...element.querySelectorAll(whole)]
+    .filter((part) => part.getClientRects().length > 0)
+    .map((part) => ({ name: part.className || part.tagName,
+                      bottom: part.getBoundingClientRect().bottom,
+                      height: part.getBoundingClientRect().height }));
+  const cut = [...element.querySelectorAll(".counters dt, .counters dd")]
+    .filter((cell) => cell.getClientRects().length > 0 && cell.scrollWidth > cell.clientWidth + 1)
+    .map((cell) => cell.textContent);
+  const list = element.querySelector("[data-events]").getBoundingClientRect();
+  const rows = [...element.querySelectorAll("[data-events] li")]
+    .filter((row) => row.getBoundingClientRect().bottom <= list.bottom + 0.5).length;
+  return { bottom, parts, cut, rows };
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab():
+    with run_server("--rate", "2", "--arrivals", "poisson") as running:
+        yield running
+
+
+def open_page(chromium, url: str, width: int, height: int, lang: str):
+    page = chromium.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(f"{url}/?lang={lang}")
+    page.wait_for_function(
+        """() => ["short", "long", "sse"].every((panel) => Number(document.querySelector(
+          `#panel-${panel} [data-c="events"]`).dataset.value || 0) >= 4)""",
+        timeout=WAIT_MS,
+    )
+    # The theory needs the server's settings; the strip needs two snapshots for its rates.
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("[data-theory]")].every((p) => p.textContent)
+          && document.querySelector('[data-m="requests_rate"]').textContent""",
+        timeout=WAIT_MS,
+    )
+    return page
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of boxes that share more than a pixel of area."""
+    pairs = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            wide = min(a["right"], b["right"]) - max(a["left"], b["left"])
+            high = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
+            if wide > 1 and high > 1:
+                pairs.append((a["name"], b["name"]))
+    return pairs
+
+
+def check_layout(page, width: int, height: int, blocks: list[str]) -> list[dict]:
+    """Everything the layout promises at this size; returns the text sizes found."""
+    panels = page.evaluate(BOXES_JS, [".panel"])
+    assert len(panels) == 3
+    tops = [box["top"] for box in panels]
+    assert max(tops) - min(tops) <= 3, f"the panels are not in one row: {panels}"
+    by_left = sorted(panels, key=lambda box: box["left"])
+    for left, right in zip(by_left, by_left[1:], strict=False):
+        assert left["right"] <= right["left"] + 0.5, f"panels overlap: {left} {right}"
+
+    boxes = page.evaluate(BOXES_JS, blocks)
+    assert overlapping(boxes) == [], boxes
+    for box in boxes:
+        assert box["left"] >= 0 and box["top"] >= 0, box
+        assert box["right"] <= width + 0.5 and box["bottom"] <= height + 0.5, box
+
+    scroll = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert scroll[0] <= width and scroll[1] <= height, f"the page scrolls: {scroll}"
+
+    assert page.evaluate(TOO_WIDE_JS) == []
+
+    texts = page.evaluate(TEXTS_JS)
+    small = [text for text in texts if text["px"] < SMALLEST_TEXT_PX]
+    assert small == [], small
+    chart_fonts = page.evaluate(
+        "() => Object.values(window.lab.panels).map((panel) => panel.chart.fontPx)"
+    )
+    assert all(px >= SMALLEST_TEXT_PX for px in chart_fonts), chart_fonts
+
+    for panel in ("short", "long", "sse"):
+        shown = page.evaluate(PANEL_JS, panel)
+        cut_off = [part for part in shown["parts"] if part["bottom"] > shown["bottom"] + 0.5]
+        assert cut_off == [], (panel, cut_off)
+        chart = next(part for part in shown["parts"] if part["name"] == "chart-box")
+        assert chart["height"] >= 48, (panel, "the chart is too low to read", chart)
+        assert shown["cut"] == [], (panel, "labels or figures cut short", shown["cut"])
+    return texts
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize(("width", "height"), SIZES)
+def test_the_page_fits_the_screen_in_one_row(chromium, lab, width, height, lang):
+    page = open_page(chromium, lab.url, width, height, lang)
+    try:
+        page.wait_for_function(
+            """() => ["short", "long", "sse"].every((panel) =>
+              document.querySelectorAll(`#panel-${panel} [data-events] li`).length >= 6)""",
+            timeout=WAIT_MS,
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"layout-{width}x{height}-{lang}.png"))
+        texts = check_layout(
+            page, width, height, ["header", ".controls", ".strip", ".panel", "footer"]
+        )
+        for panel in ("short", "long", "sse"):
+            rows = page.evaluate(PANEL_JS, panel)["rows"]
+            assert rows >= 2, f"{panel} shows {rows} whole rows of its list"
+        print(f"{width}x{height} {lang}: smallest text {min(t['px'] for t in texts):g} px")
+        assert page.errors == [], page.errors
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (1024, 768)])
+def test_the_seven_streams_drawer_takes_the_footers_place(chromium, lab, width, height):
+    page = open_page(chromium, lab.url, width, height, "en")
+    try:
+        page.click("#streams-toggle")
+        # Wait until the browser's limit shows: a stream waits, and so does a poll.
+        page.wait_for_function(
+            """() => document.querySelector("#stream-list li[data-state=connecting]")
+              && document.querySelector('[data-stalled="true"]')""",
+            timeout=WAIT_MS,
+        )
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"layout-{width}x{height}-7-streams.png"))
+        assert page.is_hidden("footer")
+        check_layout(page, width, height, ["header", ".controls", ".strip", ".panel", "#streams"])
+        page.click("#streams-close")
+        page.wait_for_selector("footer", state="visible", timeout=WAIT_MS)
+        assert page.errors == [], page.errors
+    finally:
+        page.close()
