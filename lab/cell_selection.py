@@ -6,8 +6,10 @@ about users compare the cells at the setting most of them share.
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lab.cell_summary import CellSummary
@@ -62,27 +64,115 @@ def main_settings(rows: Sequence[CellSummary]) -> dict[str, Any]:
     }
 
 
+def main_users(rows: Sequence[CellSummary]) -> int | None:
+    """The user count most cells were run at (a sweep over rates runs at one)."""
+    return _mode(r.users for r in rows)
+
+
 def main_rows(rows: Sequence[CellSummary], transport: str) -> list[CellSummary]:
-    """The transport's cells at the main settings, sorted by users."""
+    """The transport's cells at the main settings, sorted by users (repeats included)."""
+    return sorted(_at_main(rows, transport, SETTINGS), key=lambda r: r.users)
+
+
+def sweep_rows(rows: Sequence[CellSummary], transport: str, *free: str) -> list[CellSummary]:
+    """The transport's cells at the main settings and user count, except for the `free`
+    settings, which may take any value: the cells of a sweep over them."""
+    fixed = [key for key in (*SETTINGS, "users") if key not in free]
+    return _at_main(rows, transport, fixed)
+
+
+def _at_main(rows: Sequence[CellSummary], transport: str, keys: Iterable[str]) -> list:
+    """The transport's rows at the run's main value of each key, or at the value most of its
+    own rows have when it was never run at the main one."""
     mine = [r for r in rows if r.transport == transport]
-    main = main_settings(rows)
-    for key in SETTINGS:
+    main = {**main_settings(rows), "users": main_users(rows)}
+    for key in keys:
         present = {r.get(key) for r in mine}
         want = main[key] if main[key] in present else _mode(r.get(key) for r in mine)
         mine = [r for r in mine if r.get(key) == want]
-    return sorted(mine, key=lambda r: r.users)
+    return mine
+
+
+@dataclass(frozen=True)
+class Point:
+    """One setting's measurement of a column: the median of its repeats, and their range."""
+
+    x: float
+    y: float
+    """The median over the repeats (the lower middle one for an even count)."""
+    low: float
+    high: float
+    row: CellSummary
+    """The repeat whose flags the point shows: a flagged one if any, else the median one."""
+    repeats: int
+    members: tuple[CellSummary, ...] = ()
+    """Every repeat, lowest value first."""
+
+    @property
+    def spread(self) -> bool:
+        return self.repeats > 1 and self.high > self.low
+
+
+def points(
+    rows: Sequence[CellSummary], x: Callable[[CellSummary], float | None], column: str
+) -> list[Point]:
+    """The rows' repeats of each setting collapsed to one point (x, median of `column`),
+    sorted by x; rows without a value are left out."""
+    groups: dict[tuple, list[CellSummary]] = {}
+    for row in rows:
+        if row.get(column) is None or x(row) is None:
+            continue
+        key = (row.transport, row.users, *(row.get(s) for s in SETTINGS))
+        groups.setdefault(key, []).append(row)
+    found = []
+    for group in groups.values():
+        ordered = sorted(group, key=lambda r: r.get(column))
+        middle = ordered[(len(ordered) - 1) // 2]
+        flagged = [r for r in ordered if r.verdict.flag is not None]
+        values = [r.get(column) for r in ordered]
+        x_value = x(middle)
+        assert x_value is not None  # rows without an x were left out above
+        found.append(
+            Point(
+                x=x_value,
+                y=middle.get(column),
+                low=values[0],
+                high=values[-1],
+                row=flagged[0] if flagged else middle,
+                repeats=len(ordered),
+                members=tuple(ordered),
+            )
+        )
+    return sorted(found, key=lambda p: (p.x, p.y))
+
+
+def median_repeat(rows: Sequence[CellSummary], column: str) -> CellSummary:
+    """The repeat whose value of `column` is the median (the lower middle one)."""
+    ordered = sorted(rows, key=lambda r: r.get(column))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def spread_text(values: Sequence[float], fmt: Callable[[float], str]) -> str:
+    """'412 ms (398–430 ms over 3 repeats)', or the one value."""
+    if len(values) < 2:
+        return fmt(values[0])
+    middle = statistics.median_low(values)
+    return f"{fmt(middle)} ({fmt(min(values))}–{fmt(max(values))} over {len(values)} repeats)"
 
 
 def series(rows: Sequence[CellSummary], *columns: str) -> dict[str, list[CellSummary]]:
-    """Each transport's main rows that have a value in every column; transports without
-    any are left out."""
+    """Each transport's main rows that have a value in every column, one per user count (of
+    repeats, the median one by the last column); transports without any are left out."""
     out = {}
     for transport in TRANSPORTS:
         found = [
             r for r in main_rows(rows, transport) if all(r.get(c) is not None for c in columns)
         ]
         if found:
-            out[transport] = found
+            by_users: dict[int, list[CellSummary]] = {}
+            for row in found:
+                by_users.setdefault(row.users, []).append(row)
+            out[transport] = [median_repeat(g, columns[-1]) for g in by_users.values()]
     return out
 
 

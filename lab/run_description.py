@@ -27,9 +27,13 @@ def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> li
     lines = []
 
     def setting(key: str, column: str) -> list:
+        """The values the cells were run at; the parameters only when there are no rows (a
+        preset's cells vary what its parameters hold fixed)."""
+        if rows:
+            return _distinct(r.get(column) for r in rows)
         value = params.get(key)
         if value is None:
-            return _distinct(r.get(column) for r in rows)
+            return []
         return value if isinstance(value, list) else [value]
 
     if rows:
@@ -61,22 +65,31 @@ def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> li
             source += f" ({join([fmt_bytes(v) for v in sizes])} of JSON per event)"
         lines.append(source)
     intervals = _distinct(r.interval_s for r in rows if r.transport == "short_polling")
-    if _has(params.get("interval_s")):
-        sweep = [i for i in params.get("interval_sweep") or [] if i != params["interval_s"]]
-        text = f"- **Short-polling interval**: {fmt_seconds(params['interval_s'])}"
-        if sweep:
-            sweep_users = params.get("interval_sweep_users")
-            text += (
-                "; interval sweep"
-                + (f" at {sweep_users:,} users" if isinstance(sweep_users, int) else "")
-                + ": "
-                + join([fmt_seconds(i) for i in sweep])
-            )
-        else:
-            text += "; no interval sweep"
-        lines.append(text)
+    main_interval = params.get("interval_s")
+    if intervals and main_interval in intervals and len(intervals) > 1:
+        others = [i for i in intervals if i != main_interval]
+        lines.append(
+            f"- **Short-polling interval**: {fmt_seconds(main_interval)}; also "
+            + join([fmt_seconds(i) for i in others])
+        )
     elif intervals:
-        lines.append("- **Short-polling intervals**: " + join([fmt_seconds(i) for i in intervals]))
+        lines.append("- **Short-polling interval**: " + join([fmt_seconds(i) for i in intervals]))
+    elif _has(main_interval):
+        lines.append(f"- **Short-polling interval**: {fmt_seconds(main_interval)}")
+    rtts = _distinct(r.rtt_ms for r in rows)
+    if any(rtts):
+        lines.append(
+            "- **Network round trip**: "
+            + join([f"{v:g} ms" for v in rtts])
+            + " (0: loopback; the others through the lab's delaying relay, `lab relay`)"
+        )
+    repeats = max((r.repeat for r in rows), default=1)
+    if repeats > 1:
+        repeated = len({r.cell.rsplit("-n", 1)[0] for r in rows if r.repeat > 1})
+        lines.append(
+            f"- **Repeats**: {repeated} cells run {repeats} times (`-n2`, `-n3`...); charts "
+            "show the median and the range"
+        )
     timeouts = setting("timeout_s", "timeout_s")
     if timeouts:
         lines.append("- **Long-poll timeout**: " + join([fmt_seconds(t) for t in timeouts]))

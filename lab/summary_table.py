@@ -27,6 +27,8 @@ def _fmt(value: Any, kind: str = "number") -> str:
         return f"{value:.0f}%"
     if kind == "int":
         return f"{value:,.0f}"
+    if kind == "setting":
+        return f"{value:g}"
     return fmt_number(value)
 
 
@@ -51,7 +53,8 @@ SUMMARY_TABLE = (
 
 
 def _ordered(rows: Sequence[CellSummary]) -> list[CellSummary]:
-    """Transports in order; the main interval before the interval sweep; then by users."""
+    """Transports in order; the main interval before the interval sweep, loopback before an
+    added round trip; then by users, event rate and repeat."""
     main_interval = main_settings(rows)["interval_s"] if rows else None
 
     def key(row: CellSummary) -> tuple:
@@ -60,7 +63,10 @@ def _ordered(rows: Sequence[CellSummary]) -> list[CellSummary]:
             TRANSPORT_ORDER.get(row.transport, 99),
             interval != (main_interval or 0),
             interval,
+            row.rtt_ms,
             row.users,
+            row.rate,
+            row.repeat,
             row.cell,
         )
 
@@ -72,14 +78,16 @@ def summary_table(rows: Sequence[CellSummary]) -> str:
     columns = list(SUMMARY_TABLE)
     several = [
         c
-        for c in ("rate", "arrivals", "timeout_s", "payload_pad_bytes")
+        for c in ("rate", "arrivals", "timeout_s", "payload_pad_bytes", "rtt_ms", "repeat")
         if len({r.get(c) for r in rows if r.get(c) is not None}) > 1
     ]
     extra = {
-        "rate": ("events/s", "rate", "number"),
+        "rate": ("events/s", "rate", "setting"),
         "arrivals": ("arrivals", "arrivals", "text"),
         "timeout_s": ("timeout", "timeout_s", "seconds"),
         "payload_pad_bytes": ("pad bytes", "payload_pad_bytes", "int"),
+        "rtt_ms": ("RTT ms", "rtt_ms", "setting"),
+        "repeat": ("repeat", "repeat", "int"),
     }
     for name in reversed(several):
         columns.insert(3, extra[name])

@@ -1,8 +1,12 @@
-"""Tests for lab.charts, on the small run in tests/fixtures/run_small.
+"""Tests for lab.charts, on two runs in tests/fixtures.
 
-The fixture: rate 2 events/s (Poisson), 60 s cells; the three transports at 10 and 100 users,
+run_small: rate 2 events/s (Poisson), 60 s cells; the three transports at 10 and 100 users,
 plus short polling at 100 users every 0.5 s (client-bound) and 2 s; long polling at 100
 users lost 35 events; Locust stats histories for the three 100-user cells.
+
+run_sweep: the summary.csv of the reference sweep (`lab bench --preset reference`): the three
+transports at 100 users and 0.2, 1 and 5 events/s, three repeats each; 10 and 1,000 users at
+1 event/s; short polling every 0.5, 2 and 5 s; and 50 and 200 ms of network round trip.
 """
 
 from __future__ import annotations
@@ -20,14 +24,16 @@ from matplotlib.text import Text
 
 from lab import charts
 from lab.charts import CHARTS, draw_all
-from lab.charts.costs import figure_server_cpu_per_event
 from lab.charts.latency import figure_latency_vs_users
 from lab.charts.over_time import figure_latency_over_time
+from lab.charts.rates import figure_server_cpu_vs_rate
 from lab.charts.style import CLIENT_BOUND_LABEL, LOST_COLOR, LOST_LABEL, TRANSPORT_COLORS
-from lab.names import TRANSPORT_LABELS
+from lab.names import TRANSPORT_LABELS, transport_label
 from lab.run_folder import Run, read_run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_small"
+SWEEP = Path(__file__).parent / "fixtures" / "run_sweep"
+SWEEP_CHARTS = ("01_requests_per_event", "02_bytes_vs_rate", "03_server_cpu_vs_rate")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WHITE = to_rgba("white")
 
@@ -38,9 +44,20 @@ def run() -> Run:
 
 
 @pytest.fixture(scope="module")
-def figures(run):
-    """Every chart's Figure, built once for the module."""
-    return {chart.name: chart.figure(run) for chart in CHARTS}
+def sweep() -> Run:
+    return read_run(SWEEP)
+
+
+@pytest.fixture(scope="module")
+def figures(run, sweep):
+    """Every chart's Figure, built once for the module: the charts of a rate or round-trip
+    sweep from run_sweep, the others from run_small."""
+    return {
+        chart.name: chart.figure(
+            sweep if chart.name in (*SWEEP_CHARTS, "06_latency_vs_rtt") else run
+        )
+        for chart in CHARTS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +104,13 @@ def copy_fixture(tmp_path: Path, leave_out: str = "") -> Path:
 # --- drawing everything ---------------------------------------------------------------------
 
 
-def test_draw_all_draws_every_chart(drawn):
+def test_draw_all_draws_every_chart_the_run_has_data_for(drawn):
     out, result = drawn
-    names = [chart.name for chart in CHARTS]
+    names = [chart.name for chart in CHARTS if chart.name != "06_latency_vs_rtt"]
     assert result.drawn == [out / f"{name}.png" for name in names]
-    assert result.skipped == {}
+    assert result.skipped == {
+        "06_latency_vs_rtt": "no transport was measured at more than one round trip (--rtt)"
+    }
     for path in result.drawn:
         assert path.stat().st_size > 20_000, path
         assert path.read_bytes().startswith(PNG_SIGNATURE)
@@ -99,19 +118,20 @@ def test_draw_all_draws_every_chart(drawn):
 
 def test_charts_are_saved_where_they_are_told_also_as_svg(figures, tmp_path):
     png, _svg = charts.save(
-        figures["04_bytes_per_event"], tmp_path, "04_bytes_per_event", formats=("png", "svg")
+        figures["08_bytes_per_event"], tmp_path, "08_bytes_per_event", formats=("png", "svg")
     )
     path = png
-    assert path == tmp_path / "04_bytes_per_event.png"
+    assert path == tmp_path / "08_bytes_per_event.png"
     assert path.read_bytes().startswith(PNG_SIGNATURE)
-    svg = (tmp_path / "04_bytes_per_event.svg").read_text()
+    svg = (tmp_path / "08_bytes_per_event.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
 
 
 def test_draw_all_writes_into_the_run_folder_by_default(saved, run):
     written = draw_all(run, formats=("png", "svg")).drawn
-    assert len(written) == 2 * len(CHARTS)
-    assert saved == [(FIXTURE / "charts", chart.name) for chart in CHARTS]
+    drawn = [chart.name for chart in CHARTS if chart.name != "06_latency_vs_rtt"]
+    assert len(written) == 2 * len(drawn)
+    assert saved == [(FIXTURE / "charts", name) for name in drawn]
 
 
 @pytest.mark.parametrize(
@@ -119,20 +139,20 @@ def test_draw_all_writes_into_the_run_folder_by_default(saved, run):
     [
         pytest.param(
             "*_stats_history.csv",
-            "07_latency_over_time",
+            "10_latency_over_time",
             "no Locust stats history",
             id="no stats history",
         ),
-        pytest.param("events.csv", "02_latency_cdf", "no events.csv", id="no events.csv"),
+        pytest.param("events.csv", "05_latency_cdf", "no events.csv", id="no events.csv"),
     ],
 )
 def test_missing_data_skips_a_chart_and_says_why(tmp_path, saved, leave_out, skipped, reason):
     folder = copy_fixture(tmp_path, leave_out)
     result = draw_all(read_run(folder), out_dir=tmp_path / "out")
     assert sorted(p.stem for p in result.drawn) == sorted(
-        c.name for c in CHARTS if c.name != skipped
+        c.name for c in CHARTS if c.name not in (skipped, "06_latency_vs_rtt")
     )
-    assert list(result.skipped) == [skipped]
+    assert sorted(result.skipped) == sorted([skipped, "06_latency_vs_rtt"])
     assert reason in result.skipped[skipped]
 
 
@@ -155,57 +175,86 @@ def test_a_transport_without_stats_history_leaves_its_panel_out(run):
 @pytest.mark.parametrize(
     ("chart", "in_title", "in_subtitle"),
     [
+        # run_sweep, short polling at 100 users every 1 s, requests per event at 0.2/s over
+        # three repeats: 4.29, 10.0 and 7.52 (median 7.52); at 5/s: 0.21, 0.213, 0.199
         pytest.param(
-            "01_latency_vs_users",
+            "01_requests_per_event",
+            [
+                "Short polling makes 7.52 requests per event at λT = 0.2 and 0.21 at 5",
+                "long polling 1.00 at every rate and SSE 0",
+            ],
+            ["every 1 s (squares: every 0.5 s, 2 s and 5 s at 1 event/s)", "held 7, 3 and 4"],
+            id="1 requests per event",
+        ),
+        pytest.param(
+            "02_bytes_vs_rate",
+            [
+                "Short polling spends 2,291 bytes per event at 0.2 events/s, 152 at 5/s",
+                "long polling 395–401 at every rate and SSE 123–127 at every rate",
+            ],
+            ["JSON is 86 B"],
+            id="2 bytes",
+        ),
+        pytest.param(
+            "03_server_cpu_vs_rate",
+            [
+                "At 0.2 events/s the server spends 6,696 µs per delivered event on short "
+                "polling, 31.9 µs on SSE (210×)"
+            ],
+            ["100 users", "No theory line"],
+            id="3 cpu",
+        ),
+        pytest.param(
+            "04_latency_vs_users",
             [
                 "At 100 users SSE delivers in 1.90 ms",
                 "short polling waits about half its 1 s interval (502 ms)",
             ],
             ["short polling 991 ms", "long polling 24.6 ms", "SSE 11.8 ms"],
-            id="1 latency",
+            id="4 latency",
         ),
         # events.csv at 100 users: 99th percentiles 9.03 ms (SSE) and 989 ms (short polling)
         pytest.param(
-            "02_latency_cdf",
+            "05_latency_cdf",
             ["At 100 users 99% of SSE events arrive within 9.03 ms", "short polling needs 989 ms"],
             ["short polling 532 ms", "long polling 4.54 ms", "SSE 1.98 ms"],
-            id="2 distribution",
+            id="5 distribution",
         ),
         pytest.param(
-            "03_requests_vs_users",
+            "06_latency_vs_rtt",
+            [
+                "With 200 ms of round trip: short polling 621 ms, long polling 119 ms and SSE "
+                "106 ms (on loopback: 494 ms, 12.1 ms and 2.93 ms)"
+            ],
+            ["100 users, 1 event/s; short polling every 1 s"],
+            id="6 round trip",
+        ),
+        pytest.param(
+            "07_requests_vs_users",
             ["At 100 users long polling makes 201 requests/s", "short polling 100 and SSE 1.67"],
             ["long polling 1.01 per event", "100 ÷ 1 s"],
-            id="3 requests",
+            id="7 requests",
         ),
         pytest.param(
-            "04_bytes_per_event",
+            "08_bytes_per_event",
             ["SSE puts 132 bytes on the wire per event", "long polling 362 (73.8% of it overhead)"],
             ["at 100 users", "JSON is 95 B"],
-            id="4 bytes",
+            id="8 bytes",
         ),
         pytest.param(
-            "05_server_cpu_per_event",
-            [
-                "At 100 users the server spends 15.0 µs per event on SSE",
-                "176 µs on long polling (12×)",
-            ],
-            ["CPU time"],
-            id="5 cpu",
-        ),
-        pytest.param(
-            "06_empty_polls",
+            "09_empty_polls",
             ["the fewer empty polls: 37.2% at 1 event, 1.83% at 4 events"],
             ["2 events/s", "every 0.5 s, 1 s and 2 s"],
-            id="6 empty polls",
+            id="9 empty polls",
         ),
         pytest.param(
-            "07_latency_over_time",
+            "10_latency_over_time",
             [
                 "median holds at 510 ms (short polling), 4 ms (long polling) and 2 ms (SSE)",
                 "p99 climbs for long polling (18 ms → 28 ms)",
             ],
             [],
-            id="7 over time",
+            id="10 over time",
         ),
     ],
 )
@@ -217,23 +266,34 @@ def test_titles_state_the_finding_with_numbers(figures, chart, in_title, in_subt
         assert text in subtitle(fig)
 
 
-def test_titles_follow_the_data(tmp_path):
-    folder = copy_fixture(tmp_path)
+def _edited(folder: Path, cells: dict[str, dict[str, str]]) -> Run:
     summary = folder / "summary.csv"
     with open(summary, newline="") as file:
         rows = list(csv.DictReader(file))
     for row in rows:
-        if row["cell"] == "sse-u100-r2":
-            row["latency_p50_ms"] = "2.7"
-            row["server_cpu_us_per_event"] = "44.0"
+        row.update(cells.get(row["cell"], {}))
     with open(summary, "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    changed = read_run(folder)
+    return read_run(folder)
+
+
+def test_titles_follow_the_data(tmp_path):
+    changed = _edited(copy_fixture(tmp_path), {"sse-u100-r2": {"latency_p50_ms": "2.7"}})
     assert "At 100 users SSE delivers in 2.70 ms" in title(figure_latency_vs_users(changed))
-    assert "44.0 µs per event on SSE" in title(figure_server_cpu_per_event(changed))
-    assert "(4×)" in title(figure_server_cpu_per_event(changed))
+    sweep_copy = tmp_path / "sweep"
+    shutil.copytree(SWEEP, sweep_copy)
+    # the median of the three SSE repeats at 0.2 events/s moves from 31.9 to 66.9 µs
+    changed = _edited(
+        sweep_copy,
+        {
+            "sse-u100-r0.2-n2": {"server_cpu_us_per_event": "66.9"},
+            "sse-u100-r0.2-n3": {"server_cpu_us_per_event": "70.0"},
+        },
+    )
+    fig = figure_server_cpu_vs_rate(changed)
+    assert "66.9 µs on SSE (100×)" in title(fig)
 
 
 # --- flagged cells are drawn differently, never hidden --------------------------------------
@@ -249,7 +309,7 @@ def lines_with_gid(fig, prefix: str) -> list[Line2D]:
 
 
 def test_lost_events_are_hollow_markers_with_a_red_cross_and_a_label(figures):
-    fig = figures["01_latency_vs_users"]
+    fig = figures["04_latency_vs_users"]
     flagged = lines_with_gid(fig, "flagged:lost:long_polling-u100-r2")
     assert len(flagged) == 2  # the median and the p99 point
     for line in flagged:
@@ -266,7 +326,7 @@ def test_lost_events_are_hollow_markers_with_a_red_cross_and_a_label(figures):
 
 
 def test_client_bound_cells_are_hollow_with_a_label(figures):
-    fig = figures["06_empty_polls"]
+    fig = figures["09_empty_polls"]
     (flagged,) = lines_with_gid(fig, "flagged:client_bound:short_polling-u100-r2-i0.5")
     assert to_rgba(flagged.get_markerfacecolor()) == WHITE
     assert to_rgba(flagged.get_markeredgecolor()) == to_rgba(TRANSPORT_COLORS["short_polling"])
@@ -278,7 +338,7 @@ def test_client_bound_cells_are_hollow_with_a_label(figures):
 
 
 def test_flagged_bars_are_hollow(figures):
-    fig = figures["04_bytes_per_event"]
+    fig = figures["08_bytes_per_event"]
     bars = [
         p
         for p in fig.axes[0].patches
@@ -292,7 +352,7 @@ def test_flagged_bars_are_hollow(figures):
 
 
 def test_flagged_distributions_are_dashed(figures):
-    fig = figures["02_latency_cdf"]
+    fig = figures["05_latency_cdf"]
     (flagged,) = lines_with_gid(fig, "flagged:lost:long_polling-u100-r2")
     assert flagged.get_linestyle() == "--"
     assert any(t.endswith(": 35 lost") for t in legend_texts(fig))
@@ -301,12 +361,40 @@ def test_flagged_distributions_are_dashed(figures):
 # --- one look across the charts -------------------------------------------------------------
 
 
-def test_theory_lines_are_dashed_in_the_transports_colour(figures):
-    fig = figures["03_requests_vs_users"]
+@pytest.mark.parametrize(
+    "chart",
+    ["01_requests_per_event", "02_bytes_vs_rate", "06_latency_vs_rtt", "07_requests_vs_users"],
+)
+def test_theory_lines_are_dashed_in_the_transports_colour_and_named(figures, chart):
+    fig = figures[chart]
     for transport, color in TRANSPORT_COLORS.items():
         (line,) = lines_with_gid(fig, f"theory:{transport}")
         assert to_rgba(line.get_color(), alpha=1) == to_rgba(color)
         assert line.get_linestyle() == "--"
+        assert any(
+            t.startswith(f"{transport_label(transport, True)} theory") for t in legend_texts(fig)
+        ), f"{chart}: no legend entry for {transport}'s theory"
+
+
+@pytest.mark.parametrize("chart", ["01_requests_per_event", "07_requests_vs_users"])
+def test_zero_requests_can_be_drawn_on_the_request_charts(figures, chart):
+    ax = figures[chart].axes[0]
+    assert ax.get_yscale() == "symlog" and ax.get_ylim()[0] == 0
+
+
+def test_sse_s_zero_requests_per_event_are_drawn_not_lost_off_a_log_axis(figures):
+    points = lines_with_gid(figures["01_requests_per_event"], "clean:sse")
+    assert points and all(y == 0 for line in points for y in line.get_ydata())
+
+
+def test_repeats_are_drawn_as_their_median_with_the_range(figures):
+    fig = figures["01_requests_per_event"]
+    (bars,) = [c for c in fig.axes[0].containers if c.get_label() == "spread:short_polling"]
+    # the bar at λT = 0.2 runs from the lowest repeat (4.29) to the highest (10.02)
+    segments = [seg for collection in bars.lines[2] for seg in collection.get_segments()]
+    spans = {(round(a[1], 2), round(b[1], 2)) for a, b in segments}
+    assert (4.29, 10.02) in spans
+    assert "median of 3 repeats, bar: range" in legend_texts(fig)
 
 
 def test_colours_and_labels_are_the_lab_s():
@@ -330,5 +418,8 @@ def test_readable_on_a_projector(figures, chart):
     assert not small
     ax = fig.axes[0]
     assert ax.get_ylabel()
-    assert ax.get_xlabel() or chart == "04_bytes_per_event"  # there the bars are named
+    assert ax.get_xlabel() or chart == "08_bytes_per_event"  # there the bars are named
     assert legend_texts(fig)
+    for axis, label in ((ax.xaxis, ax.get_xlabel()), (ax.yaxis, ax.get_ylabel())):
+        if axis.get_scale() in ("log", "symlog"):
+            assert "log" in label, f"{chart}: a log axis must say so: {label!r}"

@@ -300,3 +300,47 @@ def test_check_claims_checks_all_six_in_order_and_rows_without_figures_work():
     verdicts = check_claims([summary("sse", 10)])
     assert [v.number for v in verdicts] == [1, 2, 3, 4, 5, 6]
     assert all(v.verdict == NOT_MEASURED for v in verdicts)
+
+
+def at_rtt(rtt_ms: float, long_polling_ms: float, sse_ms: float) -> list:
+    return [
+        longpoll(100, rtt_ms=rtt_ms, latency_p50_ms=long_polling_ms, cell=f"lp-rtt{rtt_ms:g}"),
+        sse(100, rtt_ms=rtt_ms, latency_p50_ms=sse_ms, cell=f"sse-rtt{rtt_ms:g}"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected", "texts"),
+    [
+        pytest.param(
+            at_rtt(0, 1.2, 0.6) + at_rtt(50, 26, 25.5) + at_rtt(200, 104, 101),
+            DOES_NOT_HOLD,
+            [
+                "at 0 ms: does not hold (long polling 1.20 ms, SSE 0.6 ms; long polling "
+                "faster than claimed)",
+                "at 50 ms: does not hold (long polling 26 ms, SSE 25.5 ms; long polling "
+                "faster than claimed and SSE slower than claimed)",
+                "at 200 ms: does not hold (long polling 104 ms, SSE 101 ms; SSE slower",
+                "the long-polling half fits at 200 ms and the SSE half fits at 0 ms",
+            ],
+            id="never-both-together",
+        ),
+        pytest.param(
+            at_rtt(0, 120, 0.5) + at_rtt(200, 104, 101),
+            depends_on("the network's round trip"),
+            ["at 0 ms: holds (long polling 120 ms, SSE 0.5 ms)"],
+            id="holds-at-one-round-trip",
+        ),
+    ],
+)
+def test_claim_4_gets_a_verdict_at_each_round_trip(rows, expected, texts):
+    verdict = check_delivery_latency(rows)
+    assert verdict.verdict == expected
+    for text in texts:
+        assert text in verdict.explanation
+    assert sorted(verdict.cells) == sorted(r.cell for r in rows)
+
+
+def test_claim_4_without_a_round_trip_sweep_says_how_to_add_one():
+    verdict = check_delivery_latency(latency(10, 2.4, 0.5))
+    assert "run with --rtt" in verdict.explanation

@@ -3,17 +3,22 @@
 `draw_all(run)` draws every chart the run has data for into `<run>/charts/` and says which
 it skipped and why:
 
-    01_latency_vs_users.png       delivery latency p50 and p99 against users
-    02_latency_cdf.png            the latency distribution at one user count
-    03_requests_vs_users.png      HTTP requests per second against users, with theory
-    04_bytes_per_event.png        bytes on the wire per delivered event, payload vs overhead
-    05_server_cpu_per_event.png   server CPU per delivered event against users
-    06_empty_polls.png            share of empty short polls against interval × rate
-    07_latency_over_time.png      latency through each run at the largest user count
+    01_requests_per_event.png     requests per delivered event against events per interval
+    02_bytes_vs_rate.png          bytes on the wire per delivered event against the event rate
+    03_server_cpu_vs_rate.png     server CPU per delivered event against the event rate
+    04_latency_vs_users.png       delivery latency p50 and p99 against users
+    05_latency_cdf.png            the latency distribution at one user count
+    06_latency_vs_rtt.png         delivery latency against a network's round trip
+    07_requests_vs_users.png      HTTP requests per second against users, with theory
+    08_bytes_per_event.png        one delivered event's bytes: payload vs overhead
+    09_empty_polls.png            share of empty short polls against interval × rate
+    10_latency_over_time.png      latency through each run at the largest user count
 
-Each chart's title states what it shows, computed from the data. Every `figure_*` function
-returns a matplotlib Figure built without pyplot (no global state). The charts only draw:
-the run is read by lab.run_folder, and numbers are written by lab.formatting.
+A point that was measured several times (`--repeat`) is the median of its repeats, with a
+bar from the lowest to the highest. Each chart's title states what it shows, computed from
+the data. Every `figure_*` function returns a matplotlib Figure built without pyplot (no
+global state). The charts only draw: the run is read by lab.run_folder, and numbers are
+written by lab.formatting.
 """
 
 from __future__ import annotations
@@ -24,14 +29,16 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from lab.charts.costs import (
-    figure_bytes_per_event,
-    figure_requests_vs_users,
-    figure_server_cpu_per_event,
-)
+from lab.charts.costs import figure_bytes_per_event, figure_requests_vs_users
 from lab.charts.latency import figure_latency_cdf, figure_latency_vs_users
+from lab.charts.network import figure_latency_vs_rtt
 from lab.charts.over_time import figure_latency_over_time
 from lab.charts.polls import figure_empty_polls
+from lab.charts.rates import (
+    figure_bytes_vs_rate,
+    figure_requests_per_event,
+    figure_server_cpu_vs_rate,
+)
 from lab.charts.style import DPI, MissingData
 from lab.run_folder import Run
 
@@ -47,13 +54,16 @@ class Chart:
 
 
 CHARTS = (
-    Chart("01_latency_vs_users", "delivery latency against users", figure_latency_vs_users),
-    Chart("02_latency_cdf", "latency distribution", figure_latency_cdf),
-    Chart("03_requests_vs_users", "requests per second against users", figure_requests_vs_users),
-    Chart("04_bytes_per_event", "bytes per delivered event", figure_bytes_per_event),
-    Chart("05_server_cpu_per_event", "server CPU per delivered event", figure_server_cpu_per_event),
-    Chart("06_empty_polls", "share of empty polls", figure_empty_polls),
-    Chart("07_latency_over_time", "latency over time", figure_latency_over_time),
+    Chart("01_requests_per_event", "requests per delivered event", figure_requests_per_event),
+    Chart("02_bytes_vs_rate", "bytes per delivered event", figure_bytes_vs_rate),
+    Chart("03_server_cpu_vs_rate", "server CPU per delivered event", figure_server_cpu_vs_rate),
+    Chart("04_latency_vs_users", "delivery latency against users", figure_latency_vs_users),
+    Chart("05_latency_cdf", "latency distribution", figure_latency_cdf),
+    Chart("06_latency_vs_rtt", "latency across a network", figure_latency_vs_rtt),
+    Chart("07_requests_vs_users", "requests per second against users", figure_requests_vs_users),
+    Chart("08_bytes_per_event", "payload and overhead of one event", figure_bytes_per_event),
+    Chart("09_empty_polls", "share of empty polls", figure_empty_polls),
+    Chart("10_latency_over_time", "latency over time", figure_latency_over_time),
 )
 
 

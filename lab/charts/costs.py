@@ -1,11 +1,12 @@
-"""What each transport costs: requests per second (3), bytes per delivered event (4) and
-server CPU per delivered event (5)."""
+"""What each transport costs as users grow: requests per second (7), and the bytes of one
+delivered event split into payload and overhead (8)."""
 
 from __future__ import annotations
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from lab.cell_selection import compare_users, rows_at
 from lab.cell_selection import series as select_series
@@ -14,13 +15,13 @@ from lab.charts.style import (
     LABEL_PT,
     MUTED,
     NOTE_PT,
+    THEORY_STYLE,
     TRANSPORT_COLORS,
     MissingData,
     legend_below,
-    log_if_wide,
     new_figure,
+    plain_tick,
     style_axes,
-    theory_handle,
     titles,
     transport_handles,
     users_axis,
@@ -29,7 +30,13 @@ from lab.formatting import fmt_number, fmt_seconds, fmt_share, join
 from lab.names import transport_label
 from lab.run_folder import Run
 
-# --- 3. requests per second -----------------------------------------------------------------
+REQUESTS_THEORY = {
+    "short_polling": "users ÷ interval",
+    "long_polling": "users × requests per event × rate",
+    "sse": "0 once the streams are open",
+}
+
+# --- 7. requests per second -----------------------------------------------------------------
 
 
 def figure_requests_vs_users(run: Run) -> Figure:
@@ -40,16 +47,25 @@ def figure_requests_vs_users(run: Run) -> Figure:
     fig = new_figure()
     ax = fig.add_subplot()
     style_axes(ax)
-    keys = ("requests_per_s", "theory_requests_per_s")
-    log_y = log_if_wide(ax, [r.get(k) for rows in series.values() for r in rows for k in keys])
-    off_scale = []
     for transport, rows in series.items():
-        plot_points(ax, transport, [(r.users, r.requests_per_s, r) for r in rows], log_y=log_y)
-        points = [(r.users, r.theory_requests_per_s) for r in rows]
-        if not plot_theory(ax, transport, points, log_y) and any(y is not None for _x, y in points):
-            off_scale.append(transport)
+        plot_theory(ax, transport, [(r.users, r.theory_requests_per_s) for r in rows])
+        plot_points(ax, transport, [(r.users, r.requests_per_s, r) for r in rows])
     users_axis(ax, [r.users for rows in series.values() for r in rows])
-    ax.set_ylabel("HTTP requests per second" + (" (log scale)" if log_y else ""), fontsize=LABEL_PT)
+    # symlog rather than log: SSE makes no request once its streams are open, and a 0 must
+    # show as a line at the bottom rather than vanish from a log axis
+    top = max(
+        max(r.requests_per_s, r.theory_requests_per_s or 0)
+        for rows in series.values()
+        for r in rows
+    )
+    ax.set_yscale("symlog", linthresh=1, linscale=0.5)
+    ax.yaxis.set_major_locator(FixedLocator([0, *(10**k for k in range(0, 7) if 10**k <= top * 3)]))
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.set_ylim(0, max(10, top * 3))
+    ax.set_ylabel(
+        "HTTP requests per second\n(log scale above 1, 0 at the bottom)", fontsize=LABEL_PT
+    )
 
     at = rows_at(series, users)
     order = sorted(at, key=lambda t: -at[t].requests_per_s)
@@ -78,17 +94,16 @@ def figure_requests_vs_users(run: Run) -> Figure:
         elif transport == "sse":
             why.append("SSE one per user for the whole run")
     titles(fig, title, "; ".join(why), ax)
-    notes = [theory_handle("theory")]
-    if off_scale:
-        notes.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                label=join([transport_label(t, True) for t in off_scale])
-                + " theory: 0, off the log scale",
-            )
+    notes = [
+        Line2D(
+            [],
+            [],
+            color=TRANSPORT_COLORS[t],
+            label=f"{transport_label(t, True)} theory: {REQUESTS_THEORY[t]}",
+            **THEORY_STYLE,
         )
+        for t in series
+    ]
     legend_below(
         fig,
         transport_handles(series),
@@ -98,7 +113,7 @@ def figure_requests_vs_users(run: Run) -> Figure:
     return fig
 
 
-# --- 4. bytes per event ---------------------------------------------------------------------
+# --- 8. bytes per event, payload and overhead ------------------------------------------------
 
 
 def figure_bytes_per_event(run: Run) -> Figure:
@@ -208,53 +223,5 @@ def figure_bytes_per_event(run: Run) -> Figure:
             Line2D([], [], color="black", lw=2.4, ls=(0, (3, 1.5)), label="theory (total)"),
         ],
         flag_handles(at.values(), marker="s"),
-    )
-    return fig
-
-
-# --- 5. server CPU per event ----------------------------------------------------------------
-
-
-def figure_server_cpu_per_event(run: Run) -> Figure:
-    series = select_series(run.rows, "users", "server_cpu_us_per_event")
-    if not series:
-        raise MissingData("no cell has server_cpu_us_per_event")
-    users = compare_users(series)
-    fig = new_figure()
-    ax = fig.add_subplot()
-    style_axes(ax)
-    log_y = log_if_wide(
-        ax, [r.server_cpu_us_per_event for rows in series.values() for r in rows], ratio=30
-    )
-    for transport, rows in series.items():
-        plot_points(
-            ax, transport, [(r.users, r.server_cpu_us_per_event, r) for r in rows], log_y=log_y
-        )
-    users_axis(ax, [r.users for rows in series.values() for r in rows])
-    if not log_y:
-        ax.set_ylim(bottom=0)
-    ax.set_ylabel("server CPU per delivered event (µs)", fontsize=LABEL_PT)
-
-    cost = {t: r.server_cpu_us_per_event for t, r in rows_at(series, users).items()}
-    best, worst = min(cost, key=cost.get), max(cost, key=cost.get)
-    title = (
-        f"At {users:,} users the server spends {fmt_number(cost[best])} µs per event "
-        f"on {transport_label(best)}"
-    )
-    if worst != best:
-        title += (
-            f", {fmt_number(cost[worst])} µs on {transport_label(worst)} "
-            f"({cost[worst] / cost[best]:.0f}×)"
-        )
-    titles(
-        fig,
-        title,
-        "server process CPU time (user + system) ÷ deliveries. Each poll is "
-        "parsed, routed and answered with headers; an SSE event is one write per open "
-        "stream",
-        ax,
-    )
-    legend_below(
-        fig, transport_handles(series), flag_handles(r for rows in series.values() for r in rows)
     )
     return fig

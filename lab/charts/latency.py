@@ -1,4 +1,4 @@
-"""How late events arrive: latency against users (1), and its distribution (2)."""
+"""How late events arrive: latency against users (4), and its distribution (5)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from lab.charts.style import (
     LABEL_PT,
     MUTED,
     NOTE_PT,
+    THEORY_STYLE,
     TRANSPORT_COLORS,
     MissingData,
     legend_below,
     log_if_wide,
     new_figure,
     style_axes,
-    theory_handle,
     titles,
     transport_handles,
     users_axis,
@@ -29,7 +29,7 @@ from lab.measurement import percentile
 from lab.names import TRANSPORTS, transport_label
 from lab.run_folder import Run
 
-# --- 1. latency against users ---------------------------------------------------------------
+# --- 4. latency against users ---------------------------------------------------------------
 
 
 def figure_latency_vs_users(run: Run) -> Figure:
@@ -84,6 +84,15 @@ def figure_latency_vs_users(run: Run) -> Figure:
     subtitle = "median (p50) delivery latency in the title"
     if p99:
         subtitle = f"99th percentile at {users:,} users: " + join(p99)
+    lp, ev = at.get("long_polling"), at.get("sse")
+    lp_theory = lp.theory_latency_mean_ms if lp else None
+    sse_theory = ev.theory_latency_mean_ms if ev else None
+    if lp_theory and sse_theory and abs(lp_theory / sse_theory - 1) < 0.1:
+        subtitle += (
+            f". Long polling's and SSE's theory lines lie on each other (one band at "
+            f"{fmt_ms(sse_theory)}): the theory counts one trip across loopback, not the "
+            "time to serve every user"
+        )
     titles(fig, "; ".join(parts), subtitle, ax)
 
     rows = [r for rows in series.values() for r in rows]
@@ -93,14 +102,24 @@ def figure_latency_vs_users(run: Run) -> Figure:
         [
             Line2D([], [], color=MUTED, lw=2.2, marker="o", label="median (p50)"),
             Line2D([], [], color=MUTED, lw=2.2, ls="--", marker="^", label="99th percentile"),
-            theory_handle("theory: mean"),
+        ],
+        [
+            Line2D(
+                [],
+                [],
+                color=TRANSPORT_COLORS[t],
+                label=f"{transport_label(t, True)} theory: mean {fmt_ms(theory_at)}",
+                **THEORY_STYLE,
+            )
+            for t, r in at.items()
+            if (theory_at := r.theory_latency_mean_ms) is not None
         ],
         flag_handles(rows),
     )
     return fig
 
 
-# --- 2. latency distribution ----------------------------------------------------------------
+# --- 5. latency distribution ----------------------------------------------------------------
 
 
 def figure_latency_cdf(run: Run) -> Figure:

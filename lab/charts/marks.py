@@ -12,6 +12,7 @@ from typing import Any
 
 from matplotlib.lines import Line2D
 
+from lab.cell_selection import Point
 from lab.cell_summary import CellSummary
 from lab.charts.style import (
     CLIENT_BOUND_LABEL,
@@ -70,6 +71,7 @@ def plot_points(
     marker: str = "o",
     annotate: bool = True,
     line: bool = True,
+    marker_size: float = 8,
 ) -> None:
     """A transport's measured points: a line through all, filled markers for clean cells,
     hollow labelled markers for flagged ones."""
@@ -95,7 +97,7 @@ def plot_points(
             [p[1] for p in clean],
             ls="none",
             marker=marker,
-            ms=8,
+            ms=marker_size,
             color=color,
             mfc=color,
             mec=color,
@@ -151,3 +153,47 @@ def plot_theory(
         **style,
     )
     return True
+
+
+def plot_spread(ax, transport: str, points: Sequence[Point]) -> None:
+    """Error bars from the lowest to the highest repeat, where a setting was repeated."""
+    spread = [p for p in points if p.spread]
+    if not spread:
+        return
+    ax.errorbar(
+        [p.x for p in spread],
+        [p.y for p in spread],
+        yerr=[[p.y - p.low for p in spread], [p.high - p.y for p in spread]],
+        fmt="none",
+        ecolor=TRANSPORT_COLORS[transport],
+        elinewidth=2,
+        capsize=6,
+        capthick=2,
+        zorder=3,
+        label=f"spread:{transport}",
+    )
+
+
+def plot_measured(ax, transport: str, points: Sequence[Point], **kwargs: Any) -> None:
+    """A transport's points with their repeats' spread: `plot_spread` then `plot_points`."""
+    plot_spread(ax, transport, points)
+    plot_points(ax, transport, [(p.x, p.y, p.row) for p in points], **kwargs)
+
+
+def spread_handles(points: Iterable[Point]) -> list:
+    """The legend entry for error bars, when some point has them."""
+    repeats = sorted({p.repeats for p in points if p.spread})
+    if not repeats:
+        return []
+    counts = f"{repeats[0]}" if len(repeats) == 1 else f"{repeats[0]}–{repeats[-1]}"
+    return [
+        Line2D(
+            [],
+            [],
+            color=MUTED,
+            marker="o",
+            ms=7,
+            lw=0,
+            label=f"median of {counts} repeats, bar: range",
+        )
+    ]

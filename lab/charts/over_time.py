@@ -1,4 +1,4 @@
-"""How delivery latency moves through a run (7): Locust's percentiles of its last 10 s,
+"""How delivery latency moves through a run (10): Locust's percentiles of its last 10 s,
 beside the users running."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from lab.formatting import fmt_ms, join
 from lab.names import TRANSPORTS, transport_label
 from lab.run_folder import HistoryPoint, Run
 
-# --- 1. latency against users ---------------------------------------------------------------
+# --- 10. latency over time -----------------------------------------------------------------
 
 
 def _event_history(run: Run, transport: str) -> tuple[CellSummary, list[HistoryPoint]] | None:

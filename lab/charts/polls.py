@@ -1,4 +1,4 @@
-"""How often a short poll comes back empty (6), against events per poll interval."""
+"""How often a short poll comes back empty (9), against events per poll interval."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from lab.charts.style import (
 from lab.formatting import fmt_seconds, fmt_share, join
 from lab.run_folder import Run
 
-# --- 6. empty polls -------------------------------------------------------------------------
+# --- 9. empty polls -------------------------------------------------------------------------
 
 ARRIVAL_MARKERS = {"poisson": "o", "fixed": "s"}
 ARRIVAL_WORDS = {"poisson": "Poisson", "fixed": "evenly spaced"}

@@ -93,7 +93,7 @@ def titles(fig: Figure, title: str, subtitle: str | None = None, ax=None) -> Non
 
 
 NOTE_BOX: dict[str, Any] = {
-    "boxstyle": "square,pad=0.1",
+    "boxstyle": "square,pad=0.2",
     "facecolor": "white",
     "edgecolor": "none",
     "alpha": 0.85,
@@ -154,13 +154,14 @@ def log_if_wide(ax, values: Iterable[float], axis: str = "y", ratio: float = 20)
 
 def users_axis(ax, users: Iterable[int]) -> None:
     values = sorted(set(users))
-    if values[-1] / values[0] >= 5:
+    log = values[-1] / values[0] >= 5
+    if log:
         ax.set_xscale("log")
         ax.set_xlim(values[0] / 1.5, values[-1] * 1.5)
     ax.xaxis.set_major_locator(FixedLocator(values))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel("simulated users", fontsize=LABEL_PT)
+    ax.set_xlabel("simulated users" + (" (log scale)" if log else ""), fontsize=LABEL_PT)
 
 
 def transport_handles(transports: Iterable[str], marker: str = "o") -> list[Line2D]:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lab.cell_selection import main_rows
+from lab.cell_selection import main_rows, median_repeat
 from lab.cell_summary import CellSummary
 from lab.formatting import join, plural
 
@@ -19,6 +19,8 @@ DOES_NOT_HOLD = "does not hold"
 NOT_MEASURED = "not measured in this run"
 LOAD = "load"
 """What a verdict depends on when a claim holds at some user counts and not at others."""
+ROUND_TRIP = "the network's round trip"
+"""What a verdict depends on when a claim holds at some round trips and not at others."""
 
 
 def depends_on(what: str) -> str:
@@ -58,8 +60,13 @@ def having(rows: Rows, transport: str, *columns: str) -> list[CellSummary]:
 
 
 def main_by_users(rows: Rows, transport: str, *columns: str) -> dict[int, CellSummary]:
-    """The transport's rows at the run's main settings (as the charts pick them), by users."""
-    return {r.users: r for r in main_rows(rows, transport) if all(has(r.get(c)) for c in columns)}
+    """The transport's rows at the run's main settings (as the charts pick them), by users;
+    of repeats, the one with the median value of the first column."""
+    groups: dict[int, list[CellSummary]] = {}
+    for row in main_rows(rows, transport):
+        if all(has(row.get(c)) for c in columns):
+            groups.setdefault(row.users, []).append(row)
+    return {users: median_repeat(group, columns[0]) for users, group in groups.items()}
 
 
 def users_text(count: int) -> str:
