@@ -66,7 +66,7 @@ def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> li
         lines.append(source)
     intervals = _distinct(r.interval_s for r in rows if r.transport == "short_polling")
     main_interval = params.get("interval_s")
-    if intervals and main_interval in intervals and len(intervals) > 1:
+    if main_interval is not None and main_interval in intervals and len(intervals) > 1:
         others = [i for i in intervals if i != main_interval]
         lines.append(
             f"- **Short-polling interval**: {fmt_seconds(main_interval)}; also "
@@ -74,7 +74,7 @@ def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> li
         )
     elif intervals:
         lines.append("- **Short-polling interval**: " + join([fmt_seconds(i) for i in intervals]))
-    elif _has(main_interval):
+    elif main_interval is not None:
         lines.append(f"- **Short-polling interval**: {fmt_seconds(main_interval)}")
     rtts = _distinct(r.rtt_ms for r in rows)
     if any(rtts):
