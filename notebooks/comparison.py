@@ -168,42 +168,56 @@ def show(name: str) -> None:
 
 
 # %% [markdown]
-# ### How late does each transport deliver?
-#
-# Before you look: which transport's delay should depend on the poll interval, and which on
-# the load?
-
-# %%
-show("01_latency_vs_users")
-
-# %%
-show("02_latency_cdf")
-
-# %% [markdown]
 # ### What does each delivery cost?
 #
-# Requests per second, bytes on the wire and server CPU, per delivered event.
+# Before you look: a short poll asks on a clock, a long poll waits for news, an SSE stream
+# stays open. Which of them should cost more requests per event when events are rare, and
+# which when they are frequent?
 
 # %%
-show("03_requests_vs_users")
+show("01_requests_per_event")
 
 # %%
-show("04_bytes_per_event")
+show("02_bytes_vs_rate")
 
 # %%
-show("05_server_cpu_per_event")
+show("03_server_cpu_vs_rate")
+
+# %% [markdown]
+# ### How late does each transport deliver?
+#
+# Before you look: which transport's delay should depend on the poll interval, which on the
+# load, and which on the network?
+
+# %%
+show("04_latency_vs_users")
+
+# %%
+show("05_latency_cdf")
+
+# %%
+show("06_latency_vs_rtt")
+
+# %% [markdown]
+# ### As users grow, and where the bytes go
+
+# %%
+show("07_requests_vs_users")
+
+# %%
+show("08_bytes_per_event")
 
 # %% [markdown]
 # ### How many polls were for nothing?
 
 # %%
-show("06_empty_polls")
+show("09_empty_polls")
 
 # %% [markdown]
 # ### Does it hold steady?
 
 # %%
-show("07_latency_over_time")
+show("10_latency_over_time")
 
 # %% [markdown]
 # ## Claims checked
@@ -226,25 +240,100 @@ for verdict in claims.check_claims(run.rows):
 # %% [markdown]
 # ## Exercises
 #
-# Write your prediction down *before* you run anything, then compare. Every command writes a
-# new run folder and points `results/latest` at it: re-run this notebook to see it.
+# Every question below can be answered from the reference run that comes with the lab,
+# `results/reference` (the next cell loads it, whichever run you chose above), without
+# running a benchmark. Write your prediction down *before* you look the number up. Each
+# topic ends with an optional "run it yourself" exercise: it writes a new run folder and
+# points `results/latest` at it; set `RUN` above to it and run the notebook again.
 #
-# 1. **Requests at scale.** Predict the requests per second of short polling every 1 s at
-#    5,000 users. Then run `lab bench --transports short_polling --users 5000
-#    --interval-sweep` and compare. If the cell is flagged client-bound, what does that tell
-#    you about the number?
-# 2. **Empty polls.** With Poisson arrivals, predict the share of empty polls at *T* = 2 s and
-#    1 event/s (hint: the chance of no event in an interval is e^(−rate × *T*), here e^(−2)).
-#    Then run `lab bench --transports short_polling --users 100 --arrivals poisson
-#    --interval 2 --interval-sweep` and find `empty_share` in the table.
-# 3. **Long polling at a high rate.** Run `lab bench --transports long_polling --users 100
-#    --rate 20 --interval-sweep`. Why does long polling's request count exceed the number of
-#    events the source published? Now look at requests per *delivery*: is it above or below
-#    1, and why? (Think of timeouts, and of events that arrive while a client is between two
-#    requests.)
-# 4. **SSE's limit.** Find the user count at which SSE's p99 passes 100 ms on your machine,
-#    e.g. with `lab bench --transports sse --users 500 1000 2000 4000 --interval-sweep`. Is
-#    it the server or the load generator that runs out first? (Check the client CPU column.)
-# 5. **Claim 1 yourself.** If the claims above say "not measured in this run", run the
-#    missing cells (`lab bench --transports short_polling --users 100 --interval 5
-#    --interval-sweep`) and check the verdict with `lab report`.
+# `look(...)` shows the reference cells that match, with the columns you name, e.g.
+# `look("requests_per_event", transport="short_polling", users=100)`.
+
+# %%
+COLUMNS = ("cell", "transport", "users", "rate", "interval_s", "rtt_ms", "repeat")
+reference = read_run(choose_run("results/reference"))
+
+
+def look(*columns: str, **where: object) -> None:
+    """The reference cells whose settings match `where`, with their `columns`."""
+    rows = [r for r in reference.rows if all(r.get(k) == v for k, v in where.items())]
+    shown = [c for c in COLUMNS if c not in where] + list(columns)
+    lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    for row in rows:
+        cells = [row.get(c) for c in shown]
+        lines.append(
+            "| " + " | ".join(f"{v:.3g}" if isinstance(v, float) else str(v) for v in cells) + " |"
+        )
+    display(Markdown("\n".join(lines) if rows else "No reference cell matches."))
+
+
+look("requests_per_event", "empty_share", transport="short_polling", users=100, rtt_ms=0.0)
+
+# %% [markdown]
+# ### A. Requests per event
+#
+# 1. Short polling every 1 s at 100 users: how many requests per delivered event does it
+#    make at 0.2, 1 and 5 events/s? Which formula gives all three?
+# 2. At which events-per-interval (λT) do short polling and long polling make the same
+#    number of requests per event? Check it on chart 1.
+# 3. Long polling at 0.2 events/s: why is it slightly *above* one request per event?
+#    (`look("requests_per_event", "empty_share", transport="long_polling")`)
+#
+# *Run it yourself:* predict short polling's requests per event at 2 events/s, then run
+# `lab bench --transports short_polling --rate 2`.
+#
+# ### B. Empty polls
+#
+# 1. With Poisson arrivals the chance that a poll finds nothing is e^(−λT). Predict the
+#    empty share at 0.2, 1 and 5 events/s every 1 s, then find `empty_share` above.
+# 2. Every 5 s at 1 event/s has the same λT as every 1 s at 5 events/s. Do their empty
+#    shares agree? (`look("empty_share", transport="short_polling", rate=1.0)`)
+#
+# *Run it yourself:* evenly spaced events make the empty share max(0, 1 − λT). Run
+# `lab bench --transports short_polling --rate 0.5 --arrivals fixed` and compare with
+# e^(−0.5).
+#
+# ### C. Bytes on the wire
+#
+# 1. At 0.2 events/s, how many bytes does short polling put on the wire per delivered event,
+#    and how many of them are the event itself (`payload_bytes_per_event`)?
+# 2. At which of the three rates is short polling cheaper in bytes than long polling? Why
+#    can it be? (`look("bytes_per_event", users=100, rtt_ms=0.0, interval_s=None)` shows
+#    the push transports; add `interval_s=1.0` for short polling.)
+# 3. SSE's overhead per event: compare `overhead_bytes_per_event` with the 5 bytes the
+#    notes claim. Which lines of an SSE frame make up the difference?
+#
+# *Run it yourself:* `lab bench --transports long_polling sse --rate 1 --payload-bytes 2000`.
+# Does the overhead per event change when the payload grows? Does the overhead's share?
+#
+# ### D. Latency and the network
+#
+# 1. Short polling's median latency at 100 users, every 1, 2 and 5 s: compare with T/2.
+# 2. Long polling's and SSE's median latency at 0, 50 and 200 ms of round trip
+#    (`look("latency_p50_ms", users=100, rate=1.0, repeat=1)`). Which half of claim 4
+#    ("long polling 100–200 ms, SSE 0.5 ms") holds where?
+# 3. At 200 ms, why is long polling only a little slower than SSE, and not a whole round
+#    trip slower?
+#
+# *Run it yourself:* `lab bench --transports long_polling sse --rate 5 --rtt 200`. At 5
+# events/s a long poll is away reconnecting more often: predict the gap to SSE first.
+#
+# ### E. How sure are we? Repeats
+#
+# 1. The key cells ran three times. For short polling at 1 event/s, how far apart are the
+#    three repeats' median latencies, and their requests per event?
+#    (`look("latency_p50_ms", "requests_per_event", transport="short_polling", users=100,
+#    rate=1.0, interval_s=1.0, rtt_ms=0.0)`)
+# 2. Which of the two is a property of the clock (the same every time) and which depends on
+#    chance?
+#
+# *Run it yourself:* `lab bench --transports short_polling --rate 1 --repeat 5`.
+#
+# ### F. Many users
+#
+# 1. From 10 to 1,000 users at 1 event/s, how does each transport's p99 latency change?
+#    (`look("latency_p99_ms", rate=1.0, rtt_ms=0.0, repeat=1)`)
+# 2. Which transport's server CPU per event *falls* as users grow, and why?
+#
+# *Run it yourself:* `lab bench --transports sse --users 2000 4000`. Is it the server or the
+# load generator that runs out first? (Check the client CPU column and the flags.)

@@ -49,12 +49,19 @@ def test_the_notebook_and_its_py_twin_are_in_sync():
     ], "run: jupytext --sync notebooks/comparison.py"
 
 
-def test_the_committed_notebook_has_no_outputs():
+def test_the_committed_notebook_carries_its_outputs_from_the_reference_run():
+    """Students read it on a repository's web page without running it: every code cell has
+    run, without an error, against results/reference."""
     nbformat = _need("nbformat")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    counts = [cell.execution_count for cell in code]
+    assert counts == list(range(1, len(code) + 1)), "run it top to bottom, then commit it"
+    errors = [o for c in code for o in c.outputs if o.get("output_type") == "error"]
+    assert not errors
+    assert "Run: results/reference (" in _texts(notebook)
+    images = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 10
 
 
 @pytest.fixture(scope="module")
