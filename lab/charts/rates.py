@@ -10,19 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from lab import theory
 from lab.cell_selection import Point, main_settings, points, sweep_rows
-from lab.cell_summary import CellSummary
 from lab.charts.marks import flag_handles, plot_measured, spread_handles
+from lab.charts.rate_sweep import (
+    every_point,
+    few_events_note,
+    label_values,
+    label_values_below,
+    rate_axis,
+    rate_grid,
+    sweep_points,
+    theory_curve,
+    theory_handles,
+)
 from lab.charts.style import (
     LABEL_PT,
-    NOTE_BOX,
-    NOTE_PT,
-    THEORY_STYLE,
-    TRANSPORT_COLORS,
     MissingData,
     events_text,
     legend_below,
@@ -42,155 +47,6 @@ THEORY_WORDS = {
     "sse": "0, the stream is open",
 }
 """Each transport's requests per delivered event in theory, for the legend."""
-
-
-def _theory(row: CellSummary, rate: float) -> theory.Prediction | None:
-    """The theory for the row's cell at another event rate (None without a payload)."""
-    if row.payload_bytes_per_event is None:
-        return None
-    return theory.predict(
-        row.transport,
-        users=row.users,
-        rate=rate,
-        arrivals=row.arrivals,
-        interval_s=row.interval_s,
-        timeout_s=row.timeout_s,
-        event_json_bytes=row.payload_bytes_per_event,
-        network_rtt_s=row.rtt_ms / 1000,
-    )
-
-
-def _curve(
-    ax,
-    transport: str,
-    row: CellSummary,
-    rates: list[float],
-    value: Callable[[theory.Prediction, float], float],
-    x_of_rate: Callable[[float], float] = lambda rate: rate,
-) -> None:
-    """The transport's theory over a range of event rates, as a pale dashed band."""
-    curve = [(x_of_rate(r), value(p, r)) for r in rates if (p := _theory(row, r)) is not None]
-    if not curve:
-        return
-    ax.plot(
-        [x for x, _y in curve],
-        [y for _x, y in curve],
-        color=TRANSPORT_COLORS[transport],
-        gid=f"theory:{transport}",
-        **THEORY_STYLE,
-    )
-
-
-def _grid(low: float, high: float, steps: int = 60) -> list[float]:
-    """Geometric steps from low to high, for a theory curve on a log axis."""
-    ratio = (high / low) ** (1 / steps)
-    return [low * ratio**i for i in range(steps + 1)]
-
-
-def _rate_axis(ax, values: list[float], label: str) -> None:
-    values = sorted(set(values))
-    ax.set_xscale("log")
-    ax.set_xlim(values[0] / 1.8, values[-1] * 1.8)
-    ax.xaxis.set_major_locator(FixedLocator(values))
-    ax.xaxis.set_major_formatter(FuncFormatter(plain_tick))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel(label, fontsize=LABEL_PT)
-
-
-LABEL_PLACES = {
-    # (x offset, y offset, alignment) in points: each transport's labels on their own side,
-    # so that close values of two transports do not write over each other
-    "short_polling": (-9, 7, "right"),
-    "long_polling": (9, 7, "left"),
-    "sse": (9, -17, "left"),
-}
-
-
-def _label_values(
-    ax, transport: str, found: list[Point], unit: str, place: tuple | None = None
-) -> None:
-    """Each point's median written beside it, so that a log axis need not be read."""
-    dx, dy, align = place or LABEL_PLACES[transport]
-    for p in found:
-        ax.annotate(
-            f"{fmt_number(p.y)}{unit}",
-            (p.x, p.y),
-            xytext=(dx, dy),
-            textcoords="offset points",
-            ha=align,
-            fontsize=NOTE_PT,
-            color=TRANSPORT_COLORS[transport],
-            bbox=NOTE_BOX,
-            zorder=6,
-        )
-
-
-FEW_EVENTS = 20
-"""Below this many events in a cell's window, a per-event figure rests on few events."""
-
-
-def _few_events_note(found: dict[str, list[Point]]) -> str:
-    """A sentence on the rates whose windows held few events (the repeats' counts), which is
-    where per-event figures spread most; '' when every window held enough."""
-    rates: dict[float, list[int]] = {}
-    for p in _all(found):
-        if p.spread and p.row.events_published < FEW_EVENTS:
-            members = sorted(p.members, key=lambda m: m.repeat)
-            rates.setdefault(p.row.rate, [m.events_published for m in members])
-    if not rates:
-        return ""
-    rate = min(rates)
-    duration = next(p.row.duration_s for p in _all(found) if p.row.rate == rate)
-    return (
-        f". At {rate:g} events/s a {duration:.0f} s window holds about "
-        f"{rate * duration:.0f} events; the repeats held {join([str(n) for n in rates[rate]])}, "
-        "so their per-event figures spread widely"
-    )
-
-
-def _label_values_below(ax, found: list[Point]) -> None:
-    for p in found:
-        ax.annotate(
-            f"{fmt_number(p.y)} (every {fmt_seconds(p.row.interval_s)})",
-            (p.x, p.y),
-            xytext=(9, -17),
-            textcoords="offset points",
-            fontsize=NOTE_PT,
-            color=TRANSPORT_COLORS["short_polling"],
-            bbox=NOTE_BOX,
-            zorder=6,
-        )
-
-
-def _theory_handles(transports, words: dict[str, str]) -> list[Line2D]:
-    return [
-        Line2D(
-            [],
-            [],
-            color=TRANSPORT_COLORS[t],
-            label=f"{transport_label(t, True)} theory: {words[t]}",
-            **THEORY_STYLE,
-        )
-        for t in transports
-    ]
-
-
-def _sweep(run: Run, column: str, *free: str) -> dict[str, list[Point]]:
-    """Each transport's points of `column` over the rate sweep (and `free` settings)."""
-    out = {}
-    for transport in TRANSPORTS:
-        found = points(sweep_rows(run.rows, transport, "rate", *free), _rate, column)
-        if found:
-            out[transport] = found
-    return out
-
-
-def _rate(row: CellSummary) -> float:
-    return row.rate
-
-
-def _all(found: dict[str, list[Point]]) -> list[Point]:
-    return [p for pts in found.values() for p in pts]
 
 
 # --- 1. requests per delivered event ---------------------------------------------------------
@@ -224,15 +80,15 @@ def figure_requests_per_event(run: Run) -> Figure:
     fig = new_figure()
     ax = fig.add_subplot()
     style_axes(ax)
-    xs = [p.x for p in _all(found)]
-    grid = _grid(min(xs) / 1.8, max(xs) * 1.8)
+    xs = [p.x for p in every_point(found)]
+    grid = rate_grid(min(xs) / 1.8, max(xs) * 1.8)
     # short polling last: where it costs what long polling costs (λT = 1), its point is drawn
     # over long polling's, which shows as a ring around it
     for transport in sorted(found, key=lambda t: t == "short_polling"):
         pts = found[transport]
         row = pts[len(pts) // 2].row
         period = row.interval_s or interval
-        _curve(
+        theory_curve(
             ax,
             transport,
             row,
@@ -245,17 +101,17 @@ def figure_requests_per_event(run: Run) -> Figure:
             other = [p for p in pts if p.row.interval_s != interval]
             plot_measured(ax, transport, at_main, line=False)
             plot_measured(ax, transport, other, line=False, marker="s")
-            _label_values(ax, transport, at_main, "", place=(9, 7, "left"))
-            _label_values_below(ax, other)
+            label_values(ax, transport, at_main, "", place=(9, 7, "left"))
+            label_values_below(ax, other)
         else:
             plot_measured(ax, transport, pts, marker_size=12 if transport == "long_polling" else 8)
     ax.set_yscale("symlog", linthresh=0.1, linscale=0.6)
     ax.yaxis.set_major_locator(FixedLocator([0, 0.1, 0.2, 0.5, 1, 2, 5, 10]))
     ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.yaxis.set_minor_locator(NullLocator())
-    top = max(p.high for p in _all(found))
+    top = max(p.high for p in every_point(found))
     ax.set_ylim(0, max(2.0, top * 1.8))
-    _rate_axis(
+    rate_axis(
         ax,
         xs,
         f"events per poll interval, λT (log scale; long polling and SSE: λ × {interval:g} s)",
@@ -292,41 +148,47 @@ def figure_requests_per_event(run: Run) -> Figure:
         f"{found[next(iter(found))][0].row.users:,} users. Short polling asks every "
         f"{fmt_seconds(interval)}{squares} whether or not there is news; a long poll is "
         "answered by the next event; an SSE stream carries every event on its one request"
-        + _few_events_note(found)
+        + few_events_note(found)
     )
     titles(fig, join(parts), subtitle, ax)
     legend_below(
         fig,
         transport_handles(found),
-        _theory_handles(found, THEORY_WORDS),
-        spread_handles(_all(found)) + flag_handles(p.row for p in _all(found)),
+        theory_handles(found, THEORY_WORDS),
+        spread_handles(every_point(found)) + flag_handles(p.row for p in every_point(found)),
     )
     return fig
+
+
+def _bytes_per_event(prediction: theory.Prediction, _rate: float) -> float:
+    return prediction.bytes_per_event
 
 
 # --- 2. bytes per delivered event ------------------------------------------------------------
 
 
 def figure_bytes_vs_rate(run: Run) -> Figure:
-    found = _sweep(run, "bytes_per_event")
+    found = sweep_points(run, "bytes_per_event")
     if not found:
         raise MissingData("no cell has bytes_per_event")
     fig = new_figure()
     ax = fig.add_subplot()
     style_axes(ax)
-    rates = [p.x for p in _all(found)]
-    grid = _grid(min(rates) / 1.8, max(rates) * 1.8)
+    rates = [p.x for p in every_point(found)]
+    grid = rate_grid(min(rates) / 1.8, max(rates) * 1.8)
     for transport, pts in found.items():
-        _curve(ax, transport, pts[len(pts) // 2].row, grid, lambda p, _rate: p.bytes_per_event)
+        theory_curve(
+            ax, transport, pts[len(pts) // 2].row, grid, lambda p, _rate: p.bytes_per_event
+        )
         plot_measured(ax, transport, pts)
-        _label_values(ax, transport, pts, " B")
+        label_values(ax, transport, pts, " B")
     ax.set_yscale("log")
     ax.yaxis.set_major_locator(FixedLocator([50, 100, 200, 500, 1000, 2000, 5000, 10000]))
     ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.yaxis.set_minor_locator(NullLocator())
-    values = [v for p in _all(found) for v in (p.low, p.high)]
+    values = [v for p in every_point(found) for v in (p.low, p.high)]
     ax.set_ylim(min(values) / 1.6, max(values) * 2)
-    _rate_axis(ax, rates, "event rate λ (events per second, log scale)")
+    rate_axis(ax, rates, "event rate λ (events per second, log scale)")
     ax.set_ylabel("bytes per delivered event (log scale)", fontsize=LABEL_PT)
 
     cheapest = {t: min(pts, key=lambda p: p.y) for t, pts in found.items()}
@@ -350,7 +212,7 @@ def figure_bytes_vs_rate(run: Run) -> Figure:
             parts.append(
                 f"{transport_label(transport)} {span}" + (" at every rate" if several else "")
             )
-    payload = [p.row.payload_bytes_per_event for p in _all(found)]
+    payload = [p.row.payload_bytes_per_event for p in every_point(found)]
     payload_text = f"{min(payload):.0f} B" if payload else "the event"
     titles(
         fig,
@@ -358,7 +220,7 @@ def figure_bytes_vs_rate(run: Run) -> Figure:
         f"bytes in + out ÷ deliveries. Each event's JSON is {payload_text}; the rest is "
         "HTTP headers (once per request), the JSON envelope and SSE framing. An empty poll "
         "still costs its headers, shared by the events the next polls find"
-        + _few_events_note(found),
+        + few_events_note(found),
         ax,
     )
     words = {
@@ -369,8 +231,8 @@ def figure_bytes_vs_rate(run: Run) -> Figure:
     legend_below(
         fig,
         transport_handles(found),
-        _theory_handles(found, words),
-        spread_handles(_all(found)) + flag_handles(p.row for p in _all(found)),
+        theory_handles(found, words),
+        spread_handles(every_point(found)) + flag_handles(p.row for p in every_point(found)),
     )
     return fig
 
@@ -379,23 +241,23 @@ def figure_bytes_vs_rate(run: Run) -> Figure:
 
 
 def figure_server_cpu_vs_rate(run: Run) -> Figure:
-    found = _sweep(run, "server_cpu_us_per_event")
+    found = sweep_points(run, "server_cpu_us_per_event")
     if not found:
         raise MissingData("no cell has server_cpu_us_per_event")
     fig = new_figure()
     ax = fig.add_subplot()
     style_axes(ax)
-    rates = [p.x for p in _all(found)]
+    rates = [p.x for p in every_point(found)]
     for transport, pts in found.items():
         plot_measured(ax, transport, [p for p in pts if p.y > 0], log_y=True)
-        _label_values(ax, transport, [p for p in pts if p.y > 0], " µs")
+        label_values(ax, transport, [p for p in pts if p.y > 0], " µs")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(plain_tick))
     ax.yaxis.set_minor_locator(NullLocator())
-    values = [v for p in _all(found) for v in (p.low, p.high) if v > 0]
+    values = [v for p in every_point(found) for v in (p.low, p.high) if v > 0]
     if values:
         ax.set_ylim(min(values) / 3, max(values) * 3)
-    _rate_axis(ax, rates, "event rate λ (events per second, log scale)")
+    rate_axis(ax, rates, "event rate λ (events per second, log scale)")
     ax.set_ylabel("server CPU per delivered event (µs, log scale)", fontsize=LABEL_PT)
 
     at_low = {t: pts[0] for t, pts in found.items()}
@@ -416,12 +278,12 @@ def figure_server_cpu_vs_rate(run: Run) -> Figure:
         f"{users:,} users; server process CPU time (user + system) ÷ deliveries. A poll is "
         "parsed, routed and answered with headers whether or not it finds news; an SSE "
         "event is one write on each open stream. No theory line: CPU time depends on the "
-        "machine" + _few_events_note(found),
+        "machine" + few_events_note(found),
         ax,
     )
     legend_below(
         fig,
         transport_handles(found),
-        spread_handles(_all(found)) + flag_handles(p.row for p in _all(found)),
+        spread_handles(every_point(found)) + flag_handles(p.row for p in every_point(found)),
     )
     return fig
