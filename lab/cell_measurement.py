@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lab import theory
@@ -30,8 +32,21 @@ class Deliveries:
     latencies_ms: list[float] = field(default_factory=list)
     payload_bytes: list[int] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+    """Inside the window, how many events each read that brought any brought (one client's
+    events logged with the same receipt time came off the socket together)."""
     lost: int = 0
     repeated: int = 0
+
+    @property
+    def burst_share(self) -> float | None:
+        """The share of events that came in the same read as another."""
+        total = sum(self.batches)
+        return sum(b for b in self.batches if b > 1) / total if total else None
+
+    @property
+    def mean_batch(self) -> float | None:
+        return sum(self.batches) / len(self.batches) if self.batches else None
 
 
 def read_deliveries(log_dir: Path, start: float, end: float) -> Deliveries:
@@ -43,6 +58,7 @@ def read_deliveries(log_dir: Path, start: float, end: float) -> Deliveries:
     """
     found = Deliveries()
     sequences: dict[str, SequenceCheck] = {}
+    reads: Counter[tuple[str, str]] = Counter()
     for path in sorted(log_dir.glob("deliveries-*.csv")):
         with open(path, newline="") as log:
             for record in csv.DictReader(log):
@@ -52,21 +68,44 @@ def read_deliveries(log_dir: Path, start: float, end: float) -> Deliveries:
                     found.latencies_ms.append(float(record["latency_ms"]))
                     found.payload_bytes.append(int(record["event_bytes"]))
                     found.event_ids.append(event_id)
+                    reads[record["user"], record["received_at"]] += 1
+    found.batches = list(reads.values())
     found.lost = sum(s.lost for s in sequences.values())
     found.repeated = sum(s.repeated for s in sequences.values())
     return found
 
 
+def read_stream_bytes(log_dir: Path, start: float, end: float) -> int:
+    """Bytes the stream clients read off their sockets inside the window (`reads-*.csv`)."""
+    total = 0
+    for path in sorted(log_dir.glob("reads-*.csv")):
+        with open(path, newline="") as log:
+            for record in csv.DictReader(log):
+                if start <= float(record["received_at"]) <= end:
+                    total += int(record["bytes"])
+    return total
+
+
 def count_client_errors(failures_csv: Path) -> int:
-    """Failed requests Locust saw, apart from the sequence checks (counted as lost/repeated)."""
+    """Failed requests Locust saw, apart from the sequence checks (counted as lost/repeated)
+    and a proxy's 504s (counted as gateway timeouts, from the proxy's own log)."""
     if not failures_csv.exists():
         return 0
     with open(failures_csv, newline="") as failures:
         return sum(
             int(row["Occurrences"])
             for row in csv.DictReader(failures)
-            if not is_sequence_entry(row["Name"])
+            if not is_sequence_entry(row["Name"]) and not is_gateway_timeout(row["Error"])
         )
+
+
+GATEWAY_TIMEOUT_TEXT = re.compile(r"code=504\b|\b504 (Server Error|Gateway)")
+"""How Locust's clients write a 504 answer: "LocustBadStatusCode(code=504)", or
+"504 Server Error: Gateway Time-out ..."."""
+
+
+def is_gateway_timeout(error: str) -> bool:
+    return GATEWAY_TIMEOUT_TEXT.search(error) is not None
 
 
 CONNECTED_SHARE = 0.9
@@ -129,11 +168,15 @@ def measure_cell(
     client_errors: int,
     interval_s: float,
     timeout_s: float,
+    *,
+    client_bytes: int | None = None,
+    gateway_timeouts: int | None = None,
 ) -> CellResult:
     """The cell's summary over the window between two /metrics snapshots.
 
     The window is bounded by the server's own clock at its two snapshots, so deliveries,
-    publishes and bytes are all counted over the same interval.
+    publishes and bytes are all counted over the same interval. `client_bytes`: what reached
+    the clients in the window, when known; `gateway_timeouts`: a proxy's 504s in it.
     """
     window_s = after["time"] - before["time"]
     payloads = deliveries.payload_bytes
@@ -160,6 +203,16 @@ def measure_cell(
         client_cpu_percent,
         client_errors,
         predicted,
+    )
+    summary = replace(
+        summary,
+        burst_share=deliveries.burst_share,
+        mean_batch=deliveries.mean_batch,
+        client_bytes_per_event=(
+            client_bytes / len(payloads) if client_bytes is not None and payloads else None
+        ),
+        reconnects=summary.requests if cell.transport == "sse" else None,
+        gateway_timeouts=gateway_timeouts,
     )
     ids, latencies = deliveries.event_ids, deliveries.latencies_ms
     sample_every = max(1, math.ceil(len(ids) / EVENTS_CSV_MAX_ROWS_PER_CELL))

@@ -99,6 +99,10 @@ class CellSummary:
     """The round trip added between clients and server (0: loopback only)."""
     repeat: int
     """Which run of the same cell this is (1, 2, ...)."""
+    via: str
+    """What stood between the clients and the server: `direct`, or `nginx:<profile>`."""
+    heartbeat_s: float | None
+    """The server's SSE heartbeat setting, when the cell set one (empty: the default)."""
     duration_s: float
     events_published: int
     events_expected: int
@@ -129,6 +133,18 @@ class CellSummary:
     theory_requests_per_s: float | None = None
     theory_bytes_per_event: float | None = None
     theory_empty_share: float | None = None
+    burst_share: float | None = None
+    """The share of the events received in the window that reached their client in the
+    same read as another event (0: each came alone; near 1: they came in bursts)."""
+    mean_batch: float | None = None
+    """Events per read that brought any: 1.0 when each came alone."""
+    client_bytes_per_event: float | None = None
+    """Bytes that reached the clients per event they received (after any proxy)."""
+    reconnects: int | None = None
+    """SSE: streams opened in the window, every user having been connected before it (each
+    is a stream that was cut and reopened)."""
+    gateway_timeouts: int | None = None
+    """Responses the proxy answered 504 (Gateway Timeout) in the window; None when direct."""
 
     @property
     def verdict(self) -> CellVerdict:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lab.json_bytes import to_json_bytes
-from lab.measurement import EVENT_LOG_COLUMNS, SequenceCheck, latency_ms
+from lab.measurement import EVENT_LOG_COLUMNS, READ_LOG_COLUMNS, SequenceCheck, latency_ms
 from lab.names import EVENT_ENTRY, sequence_entry
 
 
@@ -34,9 +34,11 @@ class EventsRepeated(Exception):
 
 
 class RawLog:
-    """A process's raw delivery log; opened lazily, so that each forked worker has its own."""
+    """A process's raw log (`<kind>-<pid>.csv`); opened lazily, so that each forked worker
+    has its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "deliveries", columns: tuple[str, ...] = EVENT_LOG_COLUMNS):
+        self.kind, self.columns = kind, columns
         self._file: IO[str] | None = None
         self._writer: Any = None
         self._pid: int | None = None
@@ -47,10 +49,10 @@ class RawLog:
             return  # Locust is quitting: users still running deliver after the window
         if self._pid != os.getpid():
             Path(folder).mkdir(parents=True, exist_ok=True)
-            path = Path(folder) / f"deliveries-{os.getpid()}.csv"
+            path = Path(folder) / f"{self.kind}-{os.getpid()}.csv"
             self._file = open(path, "w", newline="")  # noqa: SIM115 (kept open for the run)
             self._writer = csv.writer(self._file)
-            self._writer.writerow(EVENT_LOG_COLUMNS)
+            self._writer.writerow(self.columns)
             self._pid = os.getpid()
         self._writer.writerow(row)
 
@@ -63,6 +65,9 @@ class RawLog:
 
 
 RAW_LOG = RawLog()
+READ_LOG = RawLog("reads", READ_LOG_COLUMNS)
+"""Streams' reads: bytes as they came off the socket (what a proxy's compression and
+framing leave), one row per read."""
 _user_numbers = itertools.count(1)
 
 
@@ -77,6 +82,7 @@ class DeliveryRecorder:
         log_folder: str = "",
         after: int | None = None,
         raw_log: RawLog = RAW_LOG,
+        read_log: RawLog = READ_LOG,
     ) -> None:
         self.fire = fire
         self.transport = transport
@@ -85,13 +91,18 @@ class DeliveryRecorder:
         self.bytes_received = 0
         self.log_folder = log_folder
         self.raw_log = raw_log
+        self.read_log = read_log
 
     def start_after(self, cursor: int) -> None:
         """The client now knows its starting cursor (the first id it must see is cursor + 1)."""
         self.sequence = SequenceCheck(cursor)
 
-    def received_bytes(self, count: int) -> None:
+    def received_bytes(self, count: int, received_at: float | None = None) -> None:
+        """`count` bytes arrived; with `received_at`, a read off the socket (head or body,
+        as on the wire), logged."""
         self.bytes_received += count
+        if received_at is not None:
+            self.read_log.write(self.log_folder, (f"{received_at:.6f}", self.user, count))
 
     def delivered(self, event: dict, received_at: float, event_bytes: int | None = None) -> None:
         """Record one event received at `received_at` (this client's wall clock, seconds);

@@ -19,9 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lab.cell_summary import CLIENT_BOUND_PERCENT, CellSummary
+from lab.settings import LONGPOLL_TIMEOUT_S
 
 EVENT_LOG_COLUMNS = ("received_at", "user", "event_id", "latency_ms", "event_bytes")
 """One row per delivery in a client's raw log (`received_at`: client wall clock, seconds)."""
+READ_LOG_COLUMNS = ("received_at", "user", "bytes")
+"""One row per read off a stream's socket (its bytes as on the wire)."""
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -135,14 +138,26 @@ class Cell:
     payload_pad_bytes: int = 16
     rtt_ms: float = 0.0
     repeat: int = 1
+    via: str = "direct"
+    """What stands between the clients and the server: `direct`, or `nginx:<profile>`."""
+    heartbeat_s: float | None = None
+    """The server's SSE heartbeat after this much silence (None: the server's default)."""
+    window_s: float | None = None
+    """This cell's measured window, when it needs a longer one than the run's."""
 
     @property
     def name(self) -> str:
         name = f"{self.transport}-u{self.users}-r{self.rate:g}"
         if self.interval_s is not None:
             name += f"-i{self.interval_s:g}"
+        if self.timeout_s is not None and self.timeout_s != LONGPOLL_TIMEOUT_S:
+            name += f"-t{self.timeout_s:g}"
+        if self.heartbeat_s is not None:
+            name += f"-hb{self.heartbeat_s:g}"
         if self.rtt_ms:
             name += f"-rtt{self.rtt_ms:g}"
+        if self.via != "direct":
+            name += "-" + self.via.replace(":", "-")
         if self.repeat > 1:
             name += f"-n{self.repeat}"
         return name
@@ -188,6 +203,8 @@ def summarize_cell(
         payload_pad_bytes=cell.payload_pad_bytes,
         rtt_ms=cell.rtt_ms,
         repeat=cell.repeat,
+        via=cell.via,
+        heartbeat_s=cell.heartbeat_s,
         duration_s=round(duration_s, 3),
         events_published=server["published"],
         events_expected=server["published"] * cell.users,

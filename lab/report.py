@@ -19,10 +19,11 @@ from typing import Any
 
 from lab import charts
 from lab.cell_summary import CellSummary
-from lab.claims import check_claims
+from lab.claims import Verdict, check_claims
+from lab.claims.proxy import check_proxy_claims, uses_proxy
 from lab.run_description import describe_run
 from lab.run_folder import Run, read_run
-from lab.summary_table import summary_table
+from lab.summary_table import proxy_table, summary_table
 
 # --- the report -----------------------------------------------------------------------------
 
@@ -60,6 +61,13 @@ CHART_NOTES = {
     "more events per poll interval, the fewer polls come back with nothing.",
     "10_latency_over_time": "Check that the median is flat once all users are in; a p99 that "
     "climbs through the window means a queue is building somewhere.",
+    "11_latency_by_proxy": "Compare each profile with 'direct'. A proxy set up for streams "
+    "(passthrough) adds about a millisecond; one that buffers holds an SSE stream's events "
+    "until its buffer fills and then lets them go together (a tall bar, many events per "
+    "read). Poll answers are whole responses, so buffering does not delay them.",
+    "12_idle_timeout": "Each pair differs only in a timer of the server's: a heartbeat or a "
+    "hold shorter than the proxy's timeout keeps the connection; a longer one meets it, and "
+    "the stream is cut (SSE reconnects with Last-Event-ID) or the poll gets a 504.",
 }
 
 
@@ -102,7 +110,9 @@ def render_report(
 ) -> str:
     """report.md's text for a run (pure: everything it shows is passed in)."""
     rows, manifest = run.rows, run.manifest
-    verdicts = check_claims(rows)
+    verdicts = check_claims(run.direct().rows)
+    proxied = uses_proxy(rows)
+    proxy_verdicts = check_proxy_claims(rows) if proxied else []
     run_id = manifest.get("run_id") or run.name
     out = [f"# Short polling, long polling and SSE: run `{run_id}`", ""]
     started = _when(manifest.get("started"))
@@ -133,6 +143,9 @@ def render_report(
 
     out += ["## Claims at a glance", ""]
     out += [f"{v.number}. {v.claim} — **{v.verdict}**" for v in verdicts]
+    if proxied:
+        out += ["", "Behind a proxy:", ""]
+        out += [f"- P{v.number}. {v.claim} — **{v.verdict}**" for v in proxy_verdicts]
     out += ["", "Details, with the numbers, in [Claims checked](#claims-checked).", ""]
 
     out += ["## The run", ""] + describe_run(rows, manifest) + [""]
@@ -156,8 +169,53 @@ def render_report(
     ]
 
     out += ["## Charts", ""]
+    if proxied:
+        out += [
+            "Charts 1–10 and the six claims compare the cells measured directly (no proxy); "
+            "the cells through nginx are in [Behind a proxy](#behind-a-proxy).",
+            "",
+        ]
     drawn_names = {Path(p).stem: Path(p) for p in drawn if Path(p).suffix == ".png"}
-    for number, chart in enumerate(charts.CHARTS, start=1):  # drawn or not, all are listed
+    out += _chart_sections(run, charts.CHARTS, drawn_names, skipped, start=1)
+
+    out += [
+        "## Claims checked",
+        "",
+        "These claims come from the lab's source notes (written in Korean; translated "
+        "here). They are quoted as claims to test, not as facts. Each verdict is computed "
+        "from this run's summary.csv by `lab.claims` — `holds`, `does not hold`, "
+        "`depends on …` (true at some user counts, not at others) or `not measured in "
+        "this run` — with the thresholds stated in each explanation.",
+        "",
+    ]
+    for v in verdicts:
+        out += _verdict_section(v)
+    if proxied:
+        out += _proxy_section(run, drawn_names, skipped, proxy_verdicts)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _verdict_section(v: Verdict, prefix: str = "") -> list[str]:
+    return [
+        f"### {prefix}{v.number}. “{v.claim}”",
+        "",
+        f"**Verdict: {v.verdict}.**",
+        "",
+        v.explanation,
+        "",
+    ]
+
+
+def _chart_sections(
+    run: Run,
+    chosen: Sequence[charts.Chart],
+    drawn_names: Mapping[str, Path],
+    skipped: Mapping[str, str],
+    start: int,
+) -> list[str]:
+    """Each chart, drawn or not (with why not), under a numbered heading."""
+    out: list[str] = []
+    for number, chart in enumerate(chosen, start=start):
         out.append(f"### {number}. {chart.what[0].upper()}{chart.what[1:]}")
         out.append("")
         path = drawn_names.get(chart.name)
@@ -171,27 +229,39 @@ def render_report(
             reason = skipped.get(chart.name, "its data is missing")
             out.append(f"*Not drawn: {reason}.*")
         out.append("")
+    return out
 
-    out += [
-        "## Claims checked",
+
+def _proxy_section(
+    run: Run,
+    drawn_names: Mapping[str, Path],
+    skipped: Mapping[str, str],
+    verdicts: Sequence[Verdict],
+) -> list[str]:
+    out = [
+        "## Behind a proxy",
         "",
-        "These claims come from the lab's source notes (written in Korean; translated "
-        "here). They are quoted as claims to test, not as facts. Each verdict is computed "
-        "from this run's summary.csv by `lab.claims` — `holds`, `does not hold`, "
-        "`depends on …` (true at some user counts, not at others) or `not measured in "
-        "this run` — with the thresholds stated in each explanation.",
+        "The same transports through a real nginx between the clients and the server, in "
+        "the profiles named in each cell (`lab bench --via`; the README quotes each "
+        "profile's configuration). Beyond the figures above, each cell says how its events "
+        "reached the clients: in bursts (the share of events that came in the same read as "
+        "another, and the events per read), how many streams were cut and reopened, how "
+        "many answers were the proxy's 504, and the bytes per event the clients received.",
+        "",
+        proxy_table(run.rows),
+        "",
+    ]
+    out += _chart_sections(run, charts.PROXY_CHARTS, drawn_names, skipped, start=11)
+    out += [
+        "### Claims behind a proxy",
+        "",
+        "Quoted from the source notes' chapter on proxies as claims to test (translated "
+        "from Korean), each checked against the cells above by `lab.claims.proxy`.",
         "",
     ]
     for v in verdicts:
-        out += [
-            f"### {v.number}. “{v.claim}”",
-            "",
-            f"**Verdict: {v.verdict}.**",
-            "",
-            v.explanation,
-            "",
-        ]
-    return "\n".join(out).rstrip() + "\n"
+        out += _verdict_section(v, prefix="P")
+    return out
 
 
 def write_report(run_dir: Path | str) -> Path:

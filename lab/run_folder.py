@@ -20,12 +20,13 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from lab.cell_summary import SUMMARY_COLUMNS, CellSummary
 from lab.names import EVENT_ENTRY, TRANSPORTS
+from lab.proxy.profiles import DIRECT
 
 SUMMARY_CSV = "summary.csv"
 EVENTS_CSV = "events.csv"
@@ -33,7 +34,7 @@ MANIFEST_JSON = "manifest.json"
 EVENTS_CSV_COLUMNS = ("cell", "transport", "users", "event_id", "latency_ms")
 LEGACY_COLUMNS = {"events_duplicated": "events_repeated"}
 """Columns renamed since earlier runs were written: old name -> new name."""
-ADDED_COLUMNS = {"rtt_ms": "0", "repeat": "1"}
+ADDED_COLUMNS = {"rtt_ms": "0", "repeat": "1", "via": "direct", "heartbeat_s": ""}
 """Columns added since earlier runs were written, with the value those runs had."""
 
 
@@ -117,7 +118,7 @@ def read_summary(path: Path) -> list[CellSummary]:
         required = [
             f.name
             for f in fields(CellSummary)
-            if not f.name.startswith("theory_") and f.name not in ADDED_COLUMNS
+            if f.default is MISSING and f.name not in ADDED_COLUMNS
         ]
         missing = [name for name in required if name not in header]
         if missing:
@@ -212,6 +213,12 @@ class Run:
     @property
     def name(self) -> str:
         return self.path.name
+
+    def direct(self) -> Run:
+        """The run's cells on the direct path (no proxy, the server's own heartbeat): what
+        the first charts and claims compare. The cells behind a proxy have their own."""
+        kept = [r for r in self.rows if r.via == DIRECT and r.heartbeat_s is None]
+        return replace(self, rows=kept)
 
     def row(self, cell: str) -> CellSummary | None:
         return next((r for r in self.rows if r.cell == cell), None)

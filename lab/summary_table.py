@@ -13,6 +13,7 @@ from lab.cell_selection import main_settings
 from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number, fmt_seconds, fmt_share
 from lab.names import TRANSPORTS, transport_label
+from lab.proxy.profiles import VIA_CHOICES
 
 TRANSPORT_ORDER = {t: i for i, t in enumerate(TRANSPORTS)}
 
@@ -78,26 +79,80 @@ def summary_table(rows: Sequence[CellSummary]) -> str:
     columns = list(SUMMARY_TABLE)
     several = [
         c
-        for c in ("rate", "arrivals", "timeout_s", "payload_pad_bytes", "rtt_ms", "repeat")
+        for c in (
+            "rate",
+            "arrivals",
+            "timeout_s",
+            "heartbeat_s",
+            "payload_pad_bytes",
+            "rtt_ms",
+            "via",
+            "repeat",
+        )
         if len({r.get(c) for r in rows if r.get(c) is not None}) > 1
     ]
     extra = {
         "rate": ("events/s", "rate", "setting"),
         "arrivals": ("arrivals", "arrivals", "text"),
         "timeout_s": ("timeout", "timeout_s", "seconds"),
+        "heartbeat_s": ("heartbeat", "heartbeat_s", "seconds"),
+        "via": ("via", "via", "text"),
         "payload_pad_bytes": ("pad bytes", "payload_pad_bytes", "int"),
         "rtt_ms": ("RTT ms", "rtt_ms", "setting"),
         "repeat": ("repeat", "repeat", "int"),
     }
     for name in reversed(several):
         columns.insert(3, extra[name])
+    return _table(columns, _ordered(rows))
+
+
+PROXY_TABLE = (
+    ("transport", "transport", "transport"),
+    ("via", "via", "text"),
+    ("events/s", "rate", "number"),
+    ("hold", "timeout_s", "seconds"),
+    ("heartbeat", "heartbeat_s", "seconds"),
+    ("p50 ms", "latency_p50_ms", "number"),
+    ("p99 ms", "latency_p99_ms", "number"),
+    ("in bursts", "burst_share", "share"),
+    ("events/read", "mean_batch", "number"),
+    ("client bytes/event", "client_bytes_per_event", "number"),
+    ("streams reopened", "reconnects", "int"),
+    ("504s", "gateway_timeouts", "int"),
+    ("lost", "events_lost", "int"),
+    ("flags", "flags", "flags"),
+)
+"""The proxy table's columns: how events reached the clients through each profile."""
+
+
+def proxy_table(rows: Sequence[CellSummary]) -> str:
+    """Every cell of a run with a proxy in it, ordered so that each cell through nginx sits
+    below the same cell direct."""
+    order = {via: i for i, via in enumerate(VIA_CHOICES)}
+
+    def key(row: CellSummary) -> tuple:
+        return (
+            TRANSPORT_ORDER.get(row.transport, 99),
+            -row.rate,
+            row.heartbeat_s or 0,
+            -(row.timeout_s or 0),
+            row.users,
+            row.rtt_ms,
+            order.get(row.via, 99),
+            row.repeat,
+        )
+
+    return _table(list(PROXY_TABLE), sorted(rows, key=key))
+
+
+def _table(columns: list[tuple[str, str, str]], rows: Sequence[CellSummary]) -> str:
     lines = [
         "| " + " | ".join(h for h, _c, _k in columns) + " |",
         "|"
         + "|".join(":--" if k in ("transport", "flags", "text") else "--:" for _h, _c, k in columns)
         + "|",
     ]
-    for row in _ordered(rows):
+    for row in rows:
         cells = []
         for _header, column, kind in columns:
             if kind == "transport":

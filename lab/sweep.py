@@ -33,15 +33,20 @@ from lab.cell_measurement import (
     count_client_errors,
     measure_cell,
     read_deliveries,
+    read_stream_bytes,
     users_connected,
 )
 from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number
 from lab.lab_process import LabProcess
-from lab.measurement import Cell
+from lab.measurement import Cell, counter_delta
+from lab.names import TRANSPORT_PATHS
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
 from lab.progress import Progress, clock
 from lab.provenance import git_commit, machine, versions
+from lab.proxy.access_log import responses_between
+from lab.proxy.nginx import Nginx
+from lab.proxy.profiles import DIRECT, parse_via
 from lab.sweep_plan import BenchConfig
 
 
@@ -97,7 +102,21 @@ def server_args(cell: Cell) -> list[str]:
         "--payload-bytes": str(cell.payload_pad_bytes),
         "--max-streams": str(max(20_000, cell.users * 2)),
     }
+    if cell.heartbeat_s is not None:
+        options["--heartbeat"] = f"{cell.heartbeat_s:g}"
     return [part for option in options.items() for part in option]
+
+
+@contextmanager
+def proxied(server_url: str, via: str, folder: Path) -> Iterator[Nginx | None]:
+    """nginx in the cell's profile in front of the server (its config and logs kept in
+    `folder`), or nothing for `direct`."""
+    profile = parse_via(via)
+    if profile is None:
+        yield None
+        return
+    with Nginx(profile, server_url, folder=folder) as nginx:
+        yield nginx
 
 
 @contextmanager
@@ -160,12 +179,14 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     shutil.rmtree(work, ignore_errors=True)
     log_dir.mkdir(parents=True)
     ramp_s = cell.users / config.spawn_rate_for(cell.users)
+    window_s = config.window_for(cell)
     # Locust is stopped when the window ends; its own run time is only a backstop.
-    run_time = ramp_s + CONNECT_SLACK_S + config.settle_s + config.duration_s + 10
+    run_time = ramp_s + CONNECT_SLACK_S + config.settle_s + window_s + 10
 
     with (
         LabProcess(server_args(cell), log=work / "server.log") as server,
-        relayed(server.url, cell.rtt_ms, work / "relay.log") as clients_url,
+        proxied(server.url, cell.via, work / "nginx") as nginx,
+        relayed(nginx.url if nginx else server.url, cell.rtt_ms, work / "relay.log") as clients_url,
         scenario_file(cell.transport) as scenario,
     ):
         command = locust_command(
@@ -183,7 +204,7 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
                 progress.wait_until(time.monotonic() + config.settle_s, "settling", locust)
                 cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
                 before = fetch_metrics(server.url)
-                progress.wait_until(time.monotonic() + config.duration_s, "measuring", locust)
+                progress.wait_until(time.monotonic() + window_s, "measuring", locust)
                 after = fetch_metrics(server.url)
                 cpu_after = process_tree_cpu(locust.pid)
                 cpu_window_s = time.monotonic() - cpu_started
@@ -197,15 +218,19 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     (run_dir / f"{cell.name}_metrics.json").write_text(
         json.dumps({"before": before, "after": after}, indent=1) + "\n"
     )
+    window = (before["time"], after["time"])
+    client_bytes, gateway_timeouts = what_reached_the_clients(cell, work, before, after)
     result = measure_cell(
         cell,
         before,
         after,
-        read_deliveries(log_dir, before["time"], after["time"]),
+        read_deliveries(log_dir, *window),
         busiest_process_percent(cpu_before, cpu_after, cpu_window_s),
         count_client_errors(run_dir / f"{cell.name}_failures.csv"),
         config.interval_s,
         config.timeout_s,
+        client_bytes=client_bytes,
+        gateway_timeouts=gateway_timeouts,
     )
     result.connected_after_s = round(connected_after, 2)
     if stopped_early:
@@ -218,6 +243,28 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
             0, f"Locust exited with code {exit_code} (see {work / 'locust.log'})"
         )
     return result
+
+
+def what_reached_the_clients(
+    cell: Cell, work: Path, before: dict, after: dict
+) -> tuple[int, int | None]:
+    """Bytes that reached the clients in the window, and a proxy's 504s in it (None direct).
+
+    A stream's bytes are counted by its clients as they read them. A poll's answer is
+    counted whole: by nginx's access log when it went through nginx, else by the server's
+    socket counters (nothing changes it on the way).
+    """
+    start, end = before["time"], after["time"]
+    log = work / "nginx" / "access.log"
+    path = TRANSPORT_PATHS[cell.transport]
+    responses = responses_between(log, start, end, path) if cell.via != DIRECT else []
+    timeouts = sum(r.status == 504 for r in responses) if cell.via != DIRECT else None
+    if cell.transport == "sse":
+        return read_stream_bytes(work / "deliveries", start, end), timeouts
+    if cell.via != DIRECT:
+        return sum(r.bytes_sent for r in responses), timeouts
+    sent = counter_delta(before, after, cell.transport)["bytes_out"]
+    return sent, timeouts
 
 
 def point_latest(out: Path, run_id: str) -> None:
@@ -289,7 +336,14 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     problems = {r.cell.name: r.problems for r in results if r.problems} | failed
     print_summary([r.summary for r in results], problems, out)
     for result in results:
-        if result.frame_arithmetic is not None and result.summary.overhead_bytes_per_event:
+        # The arithmetic assumes the server's own chunked stream, which only a direct cell
+        # (or an HTTP/1.1 proxy) reads; a reconnection's request bytes are not framing.
+        plain_stream = result.cell.via == DIRECT and not result.summary.requests
+        if (
+            plain_stream
+            and result.frame_arithmetic is not None
+            and result.summary.overhead_bytes_per_event
+        ):
             print(
                 f"{result.cell.name}: SSE overhead per event measured "
                 f"{result.summary.overhead_bytes_per_event:.2f} bytes; frame arithmetic (id, "
@@ -317,6 +371,14 @@ def print_summary(rows: list[CellSummary], problems: dict[str, list[str]], out: 
             f"{row.cell:<34} {shown(row.latency_p50_ms):>8} {shown(row.latency_p99_ms):>8} "
             f"{shown(row.requests_per_s):>8} {shown(row.bytes_per_event):>8} "
             f"{shown(row.server_cpu_us_per_event):>9}",
+            file=out,
+        )
+    timeouts = {row.cell: row.gateway_timeouts for row in rows if row.gateway_timeouts}
+    if timeouts:
+        print(
+            "\nA proxy answered 504 (Gateway Timeout) in: "
+            + ", ".join(f"{cell} ({count:,})" for cell, count in timeouts.items())
+            + "; the report's 'Behind a proxy' section says why.",
             file=out,
         )
     if problems:

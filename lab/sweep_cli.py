@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from lab.names import ARRIVALS, TRANSPORTS
+from lab.proxy.profiles import DIRECT, PROFILES
 from lab.sweep_plan import BenchConfig
 
 
@@ -77,6 +78,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=list(defaults.rtts_ms),
         help="round trips to add between clients and server, in ms, one or more (default "
         "0: loopback only); each non-zero one runs through `lab relay`",
+    )
+    add(
+        "--via",
+        dest="vias",
+        nargs="+",
+        action="extend",
+        metavar="VIA",
+        default=None,
+        help="what the clients go through, one or more: 'direct' (no proxy) or "
+        "'nginx:PROFILE' with PROFILE one of " + ", ".join(PROFILES) + " (default: direct); "
+        "nginx is started by the lab, in front of each cell's server",
     )
     add(
         "--repeat",
@@ -152,6 +164,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         interval_sweep=tuple(args.interval_sweep),
         interval_sweep_users=args.interval_sweep_users,
         rtts_ms=tuple(args.rtts_ms),
+        vias=tuple(dict.fromkeys(args.vias or [DIRECT])),
         repeat=args.repeat,
         preset=args.preset,
         processes=args.processes,
@@ -168,6 +181,13 @@ def run_from_args(args: argparse.Namespace) -> int:
 
     if find_spec("locust") is None:  # each cell runs `python -m locust`
         sys.exit("lab bench: Locust is not installed; pip install -e . installs it")
+    if any(via != DIRECT for via in config.vias):
+        from lab.proxy.nginx import NginxMissing, find_nginx
+
+        try:
+            find_nginx()
+        except NginxMissing as error:
+            sys.exit(f"lab bench: {error}")
     from lab import run_folder
     from lab.sweep import run_bench
 

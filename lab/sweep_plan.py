@@ -7,11 +7,12 @@ behaves as it does in a sweep).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lab.measurement import Cell
 from lab.names import TRANSPORTS
+from lab.proxy.profiles import DIRECT, VIA_PREFIX, parse_via
 from lab.settings import LONGPOLL_TIMEOUT_S
 
 POLL_INTERVAL_S = 1.0
@@ -23,6 +24,21 @@ interval: short polling's cost per event falls as 1/(λT) while long polling's s
 request per event, which a single rate cannot show."""
 QUICK_USERS, QUICK_RATES, QUICK_DURATION_S = (20,), (2.0,), 5.0
 """A smoke run: one small cell per transport, in under a minute."""
+
+BUFFERED_WINDOW_S = 40.0
+"""The least window of an SSE cell through nginx:buffered. nginx passes a stream on when a
+4 KB buffer has filled: about 30 small events, 15 s at 2 events/s. A shorter window would
+show nothing arriving at all rather than events arriving late and together."""
+IDLE_PERIOD_S = 15.0
+"""Through nginx:short-timeout, the idle-timeout cells publish one event every 15 s (evenly,
+so that every gap is the same): longer than the proxy's 10 s read timeout, shorter than two
+of them, so each quiet gap meets the timeout exactly once."""
+IDLE_WINDOW_S = 30.0
+IDLE_HEARTBEATS_S = (15.0, 5.0)
+"""An SSE heartbeat after 15 s of silence comes too late for a 10 s timeout; one after 5 s
+keeps the stream busy."""
+IDLE_HOLDS_S = (LONGPOLL_TIMEOUT_S, 5.0)
+"""A long poll held 25 s outlasts the 10 s timeout; one held 5 s is answered (204) first."""
 
 
 @dataclass
@@ -40,6 +56,8 @@ class BenchConfig:
     interval_sweep: tuple[float, ...] = ()
     interval_sweep_users: int = 100
     rtts_ms: tuple[float, ...] = (0.0,)
+    vias: tuple[str, ...] = (DIRECT,)
+    """What the clients go through: `direct`, or `nginx:<profile>` (lab.proxy.profiles)."""
     repeat: int = 1
     preset: str = ""
     """A named plan instead of the product of the settings above (see PRESETS)."""
@@ -67,7 +85,20 @@ class BenchConfig:
             (any(not 0 <= r <= 5000 for r in self.rtts_ms), "--rtt must be 0 to 5000 ms"),
             (self.repeat < 1, "--repeat must be 1 or more"),
         )
-        return [message for failed, message in checks if failed]
+        found = [message for failed, message in checks if failed]
+        for via in self.vias:
+            try:
+                profile = parse_via(via)
+            except ValueError as error:
+                found.append(str(error))
+                continue
+            if profile is not None and profile.http2:
+                found.append(
+                    f"--via {via}: the load generator's clients speak HTTP/1.1 only, so "
+                    "HTTP/2 is shown on the classroom page (lab demo --via nginx:http2), "
+                    "not measured by lab bench"
+                )
+        return found
 
     @property
     def main_rate(self) -> float:
@@ -94,11 +125,37 @@ class BenchConfig:
                 for interval in self.interval_sweep
                 if interval != self.interval_s
             ]
-        return [
-            self.cell(transport, users, rate, interval, rtt, repeat)
+        cells = [
+            self.cell(transport, users, rate, interval, rtt, repeat, via)
             for repeat in range(1, self.repeat + 1)
+            for via in self.vias
             for transport, users, rate, interval, rtt in points
         ]
+        if VIA_PREFIX + "short-timeout" in self.vias:
+            cells += self.idle_timeout_cells()
+        return cells
+
+    def idle_timeout_cells(self) -> list[Cell]:
+        """Through nginx:short-timeout, a quiet source: SSE with a late and an early
+        heartbeat, long polls held longer and shorter than the proxy's timeout."""
+        via = VIA_PREFIX + "short-timeout"
+        users = sorted(self.users)[(len(self.users) - 1) // 2]
+
+        def quiet(transport: str, heartbeat: float | None, hold: float | None) -> Cell:
+            return replace(
+                self.cell(transport, users, 1 / IDLE_PERIOD_S, 0, via=via),
+                arrivals="fixed",
+                window_s=IDLE_WINDOW_S,
+                heartbeat_s=heartbeat,
+                timeout_s=hold,
+            )
+
+        cells = []
+        if "sse" in self.transports:
+            cells += [quiet("sse", beat, None) for beat in IDLE_HEARTBEATS_S]
+        if "long_polling" in self.transports:
+            cells += [quiet("long_polling", None, hold) for hold in IDLE_HOLDS_S]
+        return cells
 
     def cell(
         self,
@@ -108,7 +165,12 @@ class BenchConfig:
         interval: float,
         rtt: float = 0.0,
         repeat: int = 1,
+        via: str = DIRECT,
     ) -> Cell:
+        profile = parse_via(via)
+        window = None
+        if transport == "sse" and profile is not None and profile.buffers_streams:
+            window = max(self.duration_s, BUFFERED_WINDOW_S)
         return Cell(
             transport=transport,
             users=users,
@@ -119,6 +181,8 @@ class BenchConfig:
             payload_pad_bytes=self.payload_bytes,
             rtt_ms=rtt,
             repeat=repeat,
+            via=via,
+            window_s=window,
         )
 
     def spawn_rate_for(self, users: int) -> float:
@@ -136,7 +200,11 @@ class BenchConfig:
     def cell_seconds(self, cell: Cell) -> float:
         """Planned wall time of one cell (start-up, ramp, settle, window, tail)."""
         ramp = cell.users / self.spawn_rate_for(cell.users)
-        return 4 + ramp + self.settle_s + self.duration_s
+        return 4 + ramp + self.settle_s + self.window_for(cell)
+
+    def window_for(self, cell: Cell) -> float:
+        """How long the cell is measured: the run's window, or the longer one it needs."""
+        return cell.window_s or self.duration_s
 
 
 def reference_plan(config: BenchConfig) -> list[Cell]:

@@ -12,7 +12,7 @@ import time
 import gevent
 from locust import events
 
-from lab.delivery_recorder import RAW_LOG, DeliveryRecorder
+from lab.delivery_recorder import RAW_LOG, READ_LOG, DeliveryRecorder
 from lab.sweep_plan import LONGPOLL_TIMEOUT_S, POLL_INTERVAL_S
 
 
@@ -38,8 +38,9 @@ def add_options(parser) -> None:
 
 
 @events.quitting.add_listener
-def close_raw_log(**_kwargs) -> None:
+def close_raw_logs(**_kwargs) -> None:
     RAW_LOG.close()
+    READ_LOG.close()
 
 
 def recorder_for(environment, transport: str) -> DeliveryRecorder:

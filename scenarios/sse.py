@@ -22,6 +22,8 @@ from __future__ import annotations
 import json
 import socket
 import time
+import zlib
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import gevent
@@ -56,6 +58,7 @@ class SSEUser(User):
             f"Host: {self.host_header}",
             "Accept: text/event-stream",
             "Cache-Control: no-cache",
+            "Accept-Encoding: gzip",  # as browsers send it: a proxy may compress the stream
             "User-Agent: lab-locust-sse",
         ]
         if self.last_event_id:
@@ -80,8 +83,13 @@ class SSEUser(User):
             connection.close()
 
     def read_stream(self, connection: socket.socket, started: float) -> None:
+        # A buffering proxy holds back even the response's head until its buffer fills: wait
+        # for it as long as for any event, as a browser does.
+        connection.settimeout(READ_TIMEOUT_S)
         connection.sendall(self.request_bytes())
         head, body = read_head(connection)
+        received_at = now()
+        self.recorder.received_bytes(len(head) + 4, received_at)  # the head and its blank line
         status_line = head.split(b"\r\n", 1)[0]
         status = int(status_line.split(b" ", 2)[1])
         if status != 200:
@@ -91,13 +99,13 @@ class SSEUser(User):
             gevent.sleep(retry_after(head))
             return
         self.record_open(started, len(head), None)
-        connection.settimeout(READ_TIMEOUT_S)
         chunks, decoder = ChunkedDecoder(), SSEDecoder()
-        data, received_at = body, now()
+        inflate = inflater(head)
+        data = body
         while True:
             if data:
-                self.recorder.received_bytes(len(data))
-                for message in decoder.decode(chunks.decode(data)):
+                self.recorder.received_bytes(len(data), received_at)
+                for message in decoder.decode(inflate(chunks.decode(data))):
                     if message.event == "gap" and '"restarted":true' in message.data:
                         # A restarted server numbers from 1 again: a new sequence starts.
                         self.recorder.start_after(json.loads(message.data)["resumed_from"] - 1)
@@ -139,9 +147,23 @@ def read_head(connection: socket.socket) -> tuple[bytes, bytes]:
     return head, body
 
 
-def retry_after(head: bytes) -> float:
+def header(head: bytes, wanted: bytes) -> bytes | None:
+    """A response header's value (`wanted` in lower case), or None."""
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"retry-after" and value.strip().isdigit():
-            return float(value.strip())
-    return 1.0
+        if name.strip().lower() == wanted:
+            return value.strip()
+    return None
+
+
+def retry_after(head: bytes) -> float:
+    value = header(head, b"retry-after")
+    return float(value) if value and value.isdigit() else 1.0
+
+
+def inflater(head: bytes) -> Callable[[bytes], bytes]:
+    """What turns the body's bytes back into the event stream: nothing, or gunzip."""
+    if (header(head, b"content-encoding") or b"").lower() != b"gzip":
+        return bytes
+    decompress = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress
+    return decompress

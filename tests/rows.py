@@ -25,6 +25,8 @@ def summary(transport: str, users: int, **values) -> CellSummary:
         payload_pad_bytes=16,
         rtt_ms=0.0,
         repeat=1,
+        via="direct",
+        heartbeat_s=None,
         duration_s=30.0,
         events_published=30,
         events_expected=30 * users,

@@ -10,7 +10,13 @@ import csv
 
 import pytest
 
-from lab.cell_measurement import count_client_errors, measure_cell, read_deliveries
+from lab.cell_measurement import (
+    count_client_errors,
+    is_gateway_timeout,
+    measure_cell,
+    read_deliveries,
+    read_stream_bytes,
+)
 from lab.measurement import Cell
 
 LOG_HEADER = ("received_at", "user", "event_id", "latency_ms", "event_bytes")
@@ -305,3 +311,60 @@ def test_long_polls_across_a_round_trip_count_by_their_requests():
     assert users_connected(cell, first, later, 1.0, first) == (True, 70)
     fewer = {"time": 5, "transports": {"long_polling": {"open": 70, "requests": 150}}}
     assert users_connected(cell, first, fewer, 1.0, first) == (False, 70)
+
+
+@pytest.mark.parametrize(
+    ("rows", "burst_share", "mean_batch"),
+    [
+        # One user, three reads of one event each: no bursts.
+        ([(101.0, "a", 1), (102.0, "a", 2), (103.0, "a", 3)], 0.0, 1.0),
+        # Three events in one read, then one alone: 3 of 4 came with another.
+        ([(101.0, "a", 1), (101.0, "a", 2), (101.0, "a", 3), (104.0, "a", 4)], 0.75, 2.0),
+        # The same moment at two users is two reads, not a burst.
+        ([(101.0, "a", 1), (101.0, "b", 1)], 0.0, 1.0),
+        # A burst that straddles the window's start counts only its part inside.
+        ([(99.0, "a", 1), (99.0, "a", 2), (101.0, "a", 3)], 0.0, 1.0),
+    ],
+)
+def test_bursts_are_events_that_came_in_the_same_read(tmp_path, rows, burst_share, mean_batch):
+    write_log(tmp_path, 1, [(f"{t:.6f}", user, i, 1.0, 90) for t, user, i in rows])
+    found = read_deliveries(tmp_path, 100.0, 110.0)
+    assert found.burst_share == burst_share
+    assert found.mean_batch == mean_batch
+
+
+def test_no_deliveries_means_no_burst_figures(tmp_path):
+    found = read_deliveries(tmp_path, 100.0, 110.0)
+    assert found.burst_share is None and found.mean_batch is None
+
+
+def test_stream_bytes_are_summed_inside_the_window(tmp_path):
+    with open(tmp_path / "reads-7.csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(("received_at", "user", "bytes"))
+        writer.writerows([(99.9, "a", 500), (100.0, "a", 120), (109.0, "b", 80), (110.1, "a", 9)])
+    assert read_stream_bytes(tmp_path, 100.0, 110.0) == 200
+
+
+@pytest.mark.parametrize(
+    ("error", "is_504"),
+    [
+        ("LocustBadStatusCode(code=504)", True),
+        ("HTTPError('504 Server Error: Gateway Time-out for url: /longpoll')", True),
+        ("LocustBadStatusCode(code=503)", False),
+        ("TimeoutError('timed out')", False),
+        ("ConnectionRefusedError(111, 'Connection refused')", False),
+    ],
+)
+def test_gateway_timeouts_are_told_apart_from_other_failures(error, is_504):
+    assert is_gateway_timeout(error) is is_504
+
+
+def test_a_proxy_s_504s_are_not_counted_as_errors(tmp_path):
+    failures = tmp_path / "failures.csv"
+    failures.write_text(
+        "Method,Name,Error,Occurrences,First Seen,Last Seen\n"
+        "GET,/longpoll,LocustBadStatusCode(code=504),40,x,y\n"
+        "GET,/longpoll,LocustBadStatusCode(code=502),2,x,y\n"
+    )
+    assert count_client_errors(failures) == 2

@@ -92,6 +92,13 @@ def legend_texts(fig) -> list[str]:
     return [text.get_text() for legend in legends for text in legend.get_texts()]
 
 
+NO_PROXY = {
+    "11_latency_by_proxy": "no cell was measured through a proxy (--via nginx:PROFILE)",
+    "12_idle_timeout": "no idle-timeout cells (they come with --via nginx:short-timeout)",
+}
+"""The proxy charts, which the fixture run (all direct) skips."""
+
+
 def copy_fixture(tmp_path: Path, leave_out: str = "") -> Path:
     target = tmp_path / "run"
     shutil.copytree(FIXTURE, target)
@@ -109,7 +116,8 @@ def test_draw_all_draws_every_chart_the_run_has_data_for(drawn):
     names = [chart.name for chart in CHARTS if chart.name != "06_latency_vs_rtt"]
     assert result.drawn == [out / f"{name}.png" for name in names]
     assert result.skipped == {
-        "06_latency_vs_rtt": "no transport was measured at more than one round trip (--rtt)"
+        "06_latency_vs_rtt": "no transport was measured at more than one round trip (--rtt)",
+        **NO_PROXY,
     }
     for path in result.drawn:
         assert path.stat().st_size > 20_000, path
@@ -152,7 +160,7 @@ def test_missing_data_skips_a_chart_and_says_why(tmp_path, saved, leave_out, ski
     assert sorted(p.stem for p in result.drawn) == sorted(
         c.name for c in CHARTS if c.name not in (skipped, "06_latency_vs_rtt")
     )
-    assert sorted(result.skipped) == sorted([skipped, "06_latency_vs_rtt"])
+    assert sorted(result.skipped) == sorted([skipped, "06_latency_vs_rtt", *NO_PROXY])
     assert reason in result.skipped[skipped]
 
 

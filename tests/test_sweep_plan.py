@@ -100,3 +100,43 @@ def test_spawn_rate_and_processes():
     config = BenchConfig()
     assert config.spawn_rate_for(10) == 10.0 and config.spawn_rate_for(1000) == 500.0
     assert BenchConfig(processes="3").processes_for(config.plan()[0]) == 3
+
+
+def test_each_via_runs_every_cell_and_short_timeout_adds_the_idle_cells():
+    config = BenchConfig(
+        transports=("long_polling", "sse"),
+        users=(20,),
+        rates=(2.0,),
+        duration_s=5.0,
+        vias=("direct", "nginx:buffered", "nginx:short-timeout"),
+    )
+    cells = config.plan()
+    assert [(c.name, config.window_for(c)) for c in cells] == [
+        ("long_polling-u20-r2", 5.0),
+        ("sse-u20-r2", 5.0),
+        ("long_polling-u20-r2-nginx-buffered", 5.0),
+        # A 4 KB buffer takes about 15 s to fill at 2 events/s: a 5 s window shows nothing.
+        ("sse-u20-r2-nginx-buffered", 40.0),
+        ("long_polling-u20-r2-nginx-short-timeout", 5.0),
+        ("sse-u20-r2-nginx-short-timeout", 5.0),
+        ("sse-u20-r0.0666667-hb15-nginx-short-timeout", 30.0),
+        ("sse-u20-r0.0666667-hb5-nginx-short-timeout", 30.0),
+        ("long_polling-u20-r0.0666667-nginx-short-timeout", 30.0),
+        ("long_polling-u20-r0.0666667-t5-nginx-short-timeout", 30.0),
+    ]
+    idle = cells[-4:]
+    assert {c.arrivals for c in idle} == {"fixed"}
+    assert [c.heartbeat_s for c in idle] == [15.0, 5.0, None, None]
+    assert [c.timeout_s for c in idle] == [None, None, 25.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("vias", "words"),
+    [
+        (("nginx:http2",), "HTTP/1.1 only"),
+        (("nginx:nope",), "is not one of: direct, nginx:passthrough"),
+        (("proxy",), "'direct' means no proxy"),
+    ],
+)
+def test_vias_that_cannot_be_benched_are_named(vias, words):
+    assert any(words in problem for problem in BenchConfig(vias=vias).problems())

@@ -13,6 +13,10 @@ it skipped and why:
     08_bytes_per_event.png        one delivered event's bytes: payload vs overhead
     09_empty_polls.png            share of empty short polls against interval × rate
     10_latency_over_time.png      latency through each run at the largest user count
+    11_latency_by_proxy.png       each transport's latency through each nginx profile
+    12_idle_timeout.png           streams cut and 504s through a proxy's short timeout
+
+Charts 1-10 compare the direct cells (no proxy); 11 and 12 the cells through nginx.
 
 A point that was measured several times (`--repeat`) is the median of its repeats, with a
 bar from the lowest to the highest. Each chart's title states what it shows, computed from
@@ -34,6 +38,7 @@ from lab.charts.latency import figure_latency_cdf, figure_latency_vs_users
 from lab.charts.network import figure_latency_vs_rtt
 from lab.charts.over_time import figure_latency_over_time
 from lab.charts.polls import figure_empty_polls
+from lab.charts.proxy import figure_idle_timeout, figure_latency_by_proxy
 from lab.charts.rates import (
     figure_bytes_vs_rate,
     figure_requests_per_event,
@@ -42,7 +47,7 @@ from lab.charts.rates import (
 from lab.charts.style import DPI, MissingData
 from lab.run_folder import Run
 
-__all__ = ["CHARTS", "Chart", "DrawResult", "MissingData", "draw_all", "save"]
+__all__ = ["CHARTS", "PROXY_CHARTS", "Chart", "DrawResult", "MissingData", "draw_all", "save"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,10 @@ CHARTS = (
     Chart("08_bytes_per_event", "payload and overhead of one event", figure_bytes_per_event),
     Chart("09_empty_polls", "share of empty polls", figure_empty_polls),
     Chart("10_latency_over_time", "latency over time", figure_latency_over_time),
+)
+PROXY_CHARTS = (
+    Chart("11_latency_by_proxy", "latency through each proxy profile", figure_latency_by_proxy),
+    Chart("12_idle_timeout", "idle connections against a proxy's timeout", figure_idle_timeout),
 )
 
 
@@ -95,9 +104,10 @@ def draw_all(
     """Draw every chart the run has data for into `out_dir` (default `<run>/charts`)."""
     out_dir = Path(out_dir) if out_dir is not None else run.path / "charts"
     result = DrawResult()
-    for chart in CHARTS:
+    direct = run.direct()
+    for chart in CHARTS + PROXY_CHARTS:
         try:
-            fig = chart.figure(run)
+            fig = chart.figure(direct if chart in CHARTS else run)
         except MissingData as missing:
             result.skipped[chart.name] = str(missing)
             continue
