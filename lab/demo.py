@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TextIO
 
+from lab.proxy.profiles import DIRECT, VIA_CHOICES, Profile, parse_via
 from lab.relay_cli import rtt_problem
 from lab.server_options import add_server_options, patch_for_gevent, settings_from
 from lab.settings import Settings
@@ -60,6 +61,15 @@ loopback port, and a relay at the address you asked for holds every byte back by
 round trip in each direction, so long polling's extra trip per event and SSE's single one
 show in the latencies (e.g. --rtt 200, a distant server).
 
+With --via nginx:PROFILE the page goes through a real nginx (installed separately) in one of
+the lab's profiles: the server listens on a free loopback port, and nginx listens at the
+address you asked for and forwards to it. Try --via nginx:buffered to see SSE events held in
+a proxy's buffer, or --via nginx:http2 for HTTP/2 over TLS (a self-signed certificate, which
+the browser asks once to trust): there "open 7 streams" opens all seven at once over one
+connection, where plain HTTP/1.1 (--via direct, the default) makes the streams beyond the
+browser's 6 connections per server wait. With --rtt as well, the relay stands in front of
+nginx.
+
 For students on their own laptops, listen on the network with --host 0.0.0.0: the server then
 prints the students' address (read-only page) and the teacher's address with the token that
 enables the controls. The page hides the token from the address bar once it has read it.
@@ -73,7 +83,7 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def local_page_url(settings: Settings, port: int) -> str:
+def local_page_url(settings: Settings, port: int, scheme: str = "http") -> str:
     """The address this machine's browser should open: loopback, with the token if needed."""
     host = settings.host
     if host in ("0.0.0.0", ""):
@@ -82,15 +92,25 @@ def local_page_url(settings: Settings, port: int) -> str:
         host = "::1"
     if ":" in host:
         host = f"[{host}]"
-    url = f"http://{host}:{port}/"
+    url = f"{scheme}://{host}:{port}/"
     return url if settings.on_loopback else f"{url}#token={settings.token}"
 
 
-def announce_page(settings: Settings, port: int, open_browser: bool, out: TextIO) -> None:
+def announce_page(
+    settings: Settings, port: int, open_browser: bool, out: TextIO, proxy: Profile | None = None
+) -> None:
     """Print the page's address for this machine, and open it in a browser when asked."""
-    url = local_page_url(settings, port)
+    http2 = proxy is not None and proxy.http2
+    url = local_page_url(settings, port, "https" if http2 else "http")
     if settings.on_loopback:
         print(f"Classroom page: {url} (only this machine can reach it)", file=out, flush=True)
+    if http2:
+        print(
+            "The certificate is self-signed, made for this run: the browser asks once "
+            "whether to trust it (choose Advanced, then proceed).",
+            file=out,
+            flush=True,
+        )
     if not open_browser:
         return
     if not has_display():
@@ -109,18 +129,29 @@ def run_demo(args: argparse.Namespace) -> int:
     problem = rtt_problem(args.rtt)
     if problem:
         sys.exit(f"lab demo: {problem}")
+    try:
+        proxy = parse_via(args.via)
+    except ValueError as error:
+        sys.exit(f"lab demo: {error}")
     patch_for_gevent()
+    from lab.proxy.nginx import NginxDidNotStart, NginxMissing, find_nginx
+    from lab.proxy.tls import CertificateFailed
     from lab.server import serve
 
     try:
+        if proxy is not None:
+            find_nginx()  # before the server starts, so that a missing nginx is all it says
         serve(
             settings,
             access_log=args.access_log,
-            on_listening=lambda port: announce_page(settings, port, args.open, sys.stdout),
+            on_listening=lambda port: announce_page(settings, port, args.open, sys.stdout, proxy),
             network_rtt_ms=args.rtt,
+            proxy=proxy,
         )
     except OSError as error:
         sys.exit(f"lab: cannot listen on {settings.host}:{settings.port}: {error.strerror}")
+    except (NginxMissing, NginxDidNotStart, CertificateFailed) as error:
+        sys.exit(f"lab demo: {error}")
     return 0
 
 
@@ -154,4 +185,11 @@ def register(commands) -> None:
         metavar="MS",
         help="simulate a network between the browsers and the server: a round trip of MS "
         "milliseconds, through a relay at the page's address (default 0: none)",
+    )
+    demo.add_argument(
+        "--via",
+        default=DIRECT,
+        metavar="VIA",
+        help="what stands between the browsers and the server: 'direct' (default) or a real "
+        f"nginx in one of the lab's profiles, {', '.join(VIA_CHOICES[1:])}",
     )

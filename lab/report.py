@@ -255,8 +255,9 @@ def _proxy_section(
     out += [
         "### Claims behind a proxy",
         "",
-        "Quoted from the source notes' chapter on proxies as claims to test (translated "
-        "from Korean), each checked against the cells above by `lab.claims.proxy`.",
+        "The source notes' advice on proxies, quoted as claims to test (translated from "
+        "Korean; P4 is the long-polling counterpart of their SSE timeout advice, which the "
+        "notes leave out), each checked against the cells above by `lab.claims.proxy`.",
         "",
     ]
     for v in verdicts:

@@ -5,6 +5,8 @@ Import this module only after gevent's monkey patching (the `lab` command does i
 
 from __future__ import annotations
 
+import errno
+import os
 import signal
 import socket
 import sys
@@ -21,6 +23,7 @@ from lab.errors import error_body
 from lab.held import SHUTTING_DOWN
 from lab.http_handler import CountingHandler
 from lab.metrics import Metrics
+from lab.proxy.profiles import Profile
 from lab.settings import Settings
 from lab.state import lab_state
 
@@ -86,7 +89,7 @@ def local_addresses() -> list[str]:
     return found
 
 
-def page_urls(settings: Settings, port: int) -> tuple[str, str | None]:
+def page_urls(settings: Settings, port: int, scheme: str = "http") -> tuple[str, str | None]:
     """The address to open, and the teacher's address with the token (None on loopback).
 
     Bound to every address, the server names itself by an address of this machine, which
@@ -97,10 +100,23 @@ def page_urls(settings: Settings, port: int) -> tuple[str, str | None]:
         host = next(iter(local_addresses()), None) or socket.gethostname()
     if ":" in host:
         host = f"[{host}]"
-    url = f"http://{host}:{port}/"
+    url = f"{scheme}://{host}:{port}/"
     # The token rides in the fragment, which a browser never sends: it reaches no server
     # log and no Referer header. The page reads it from there and sends it as a header.
     return url, None if settings.on_loopback else f"{url}#token={settings.token}"
+
+
+def refuse_taken_address(host: str, port: int) -> None:
+    """OSError when another program listens at (host, port).
+
+    nginx would fail to bind there, but whoever holds the port answers its start-up check
+    in its place, so nginx's start would look fine.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        # As nginx binds: connections of an earlier run that are closing do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
 
 
 def serve(
@@ -109,24 +125,27 @@ def serve(
     out: TextIO = sys.stdout,
     on_listening: Callable[[int], None] | None = None,
     network_rtt_ms: float = 0.0,
+    proxy: Profile | None = None,
 ) -> None:
     """Run the lab server until SIGINT or SIGTERM; then end every stream and exit.
 
     `on_listening(port)` is called once the server accepts connections. With
     `network_rtt_ms`, clients reach it only through a relay (lab.rtt_relay) that adds that
-    round trip, listening where the server would have.
+    round trip, listening where the server would have. With `proxy`, they reach it through
+    a real nginx in that profile (lab.proxy.nginx), which is stopped with the server; with
+    both, the relay is in front of nginx, as a distant network is in front of a proxy.
     """
     open_files = raise_open_file_limit()
     max_connections, note = connection_cap(settings.max_connections, open_files)
     app = create_app(settings)
     state = lab_state(app)
     state.network_rtt_ms = network_rtt_ms
-    # Behind the relay every client's request arrives from loopback, unchanged (its Host
-    # header included): the settings' host, not this address, still decides whether the
-    # token is needed and which names are answered.
+    # Behind the relay or nginx every client's request arrives from loopback, unchanged (its
+    # Host header included): the settings' host, not this address, still decides whether
+    # the token is needed and which names are answered.
     relayed = network_rtt_ms > 0
     server = LabServer(
-        ("127.0.0.1", 0) if relayed else (settings.host, settings.port),
+        ("127.0.0.1", 0) if relayed or proxy else (settings.host, settings.port),
         app,
         metrics=state.metrics,
         settings=settings,
@@ -134,55 +153,68 @@ def serve(
         backlog=4096,
         log=sys.stderr if access_log else None,
     )
+    # Taken over before nginx starts: a stop asked for while it starts is then only noted,
+    # and nginx is stopped below rather than left running after this process.
+    stopping = gevent.event.Event()
+    gevent.signal_handler(signal.SIGTERM, stopping.set)
+    gevent.signal_handler(signal.SIGINT, stopping.set)
     server.start()
     port = server.server_port
-    front = None
-    if relayed:
-        from lab.rtt_relay import start_relay
+    fronts: list[Callable[[], None]] = []  # what stands in front of the server, inner first
+    try:
+        if proxy is not None:
+            from lab.proxy.nginx import Nginx
 
-        try:
-            front = start_relay((settings.host, settings.port), ("127.0.0.1", port), network_rtt_ms)
-        except OSError:
-            server.stop()
-            raise
-        port = front.server_port
-    url, teacher_url = page_urls(settings, port)
-    # The first line is the address, so scripts and tests can read where the server is.
-    print(f"listening on http://{settings.host}:{port}/", file=out, flush=True)
-    if relayed:
-        print(
-            f"Simulating a network: a round trip of {network_rtt_ms:g} ms between every "
-            "client and the server.",
-            file=out,
-            flush=True,
-        )
-    if note:
-        print(f"Note: {note}.", file=out, flush=True)
-    if teacher_url:
-        print(
-            f"Reachable from the network. Students open {url} (read-only).\n"
-            f"Teacher (controls enabled): {teacher_url}",
-            file=out,
-            flush=True,
-        )
-    if on_listening is not None:
-        on_listening(port)
-    print("Ctrl+C stops the server.", file=out, flush=True)
-    state.fanout.start()
-    state.ticker.start()
+            host, wanted = ("127.0.0.1", 0) if relayed else (settings.host, settings.port)
+            if wanted:
+                refuse_taken_address(host, wanted)
+            nginx = Nginx(proxy, f"http://127.0.0.1:{port}", host=host, port=wanted)
+            fronts.append(nginx.stop)
+            # Another program may have taken the port since the check: nginx then exits.
+            if nginx.process is None or nginx.process.poll() is not None:
+                raise OSError(errno.EADDRINUSE, os.strerror(errno.EADDRINUSE))
+            port = nginx.port
+        if relayed:
+            from lab.rtt_relay import start_relay
 
-    stopping = gevent.event.Event()
-
-    def request_stop() -> None:
-        stopping.set()
-
-    gevent.signal_handler(signal.SIGTERM, request_stop)
-    gevent.signal_handler(signal.SIGINT, request_stop)
-    stopping.wait()
-    state.ticker.stop()
-    state.fanout.stop()
-    state.held.drop_all(SHUTTING_DOWN)
-    server.stop(timeout=2)
-    if front is not None:
-        front.stop(timeout=1)
+            relay = start_relay((settings.host, settings.port), ("127.0.0.1", port), network_rtt_ms)
+            fronts.append(lambda: relay.stop(timeout=1))
+            port = relay.server_port
+        scheme = "https" if proxy is not None and proxy.http2 else "http"
+        url, teacher_url = page_urls(settings, port, scheme)
+        # The first line is the address, so scripts and tests can read where the server is.
+        print(f"listening on {scheme}://{settings.host}:{port}/", file=out, flush=True)
+        if proxy is not None:
+            print(f"Through nginx, profile {proxy.name}: {proxy.shows}.", file=out, flush=True)
+        if relayed:
+            print(
+                f"Simulating a network: a round trip of {network_rtt_ms:g} ms between every "
+                "client and the server.",
+                file=out,
+                flush=True,
+            )
+        if note:
+            print(f"Note: {note}.", file=out, flush=True)
+        if teacher_url:
+            print(
+                f"Reachable from the network. Students open {url} (read-only).\n"
+                f"Teacher (controls enabled): {teacher_url}",
+                file=out,
+                flush=True,
+            )
+        if on_listening is not None:
+            on_listening(port)
+        print("Ctrl+C stops the server.", file=out, flush=True)
+        state.fanout.start()
+        state.ticker.start()
+        stopping.wait()
+        state.ticker.stop()
+        state.fanout.stop()
+        state.held.drop_all(SHUTTING_DOWN)
+        server.stop(timeout=2)
+    finally:
+        if not server.closed:  # left early, by an error: not stopped above
+            server.stop(timeout=0)
+        for stop in reversed(fronts):
+            stop()
     print("stopped", file=out, flush=True)

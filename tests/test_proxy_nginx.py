@@ -22,7 +22,7 @@ from helpers import LabServer, event_number, run_server, wait_until
 
 from lab.http_chunks import ChunkedDecoder
 from lab.proxy import nginx as nginx_module
-from lab.proxy.nginx import Nginx, NginxMissing, find_nginx
+from lab.proxy.nginx import Nginx, NginxDidNotStart, NginxMissing, find_nginx
 from lab.proxy.profiles import PROFILES
 from lab.sse import SSEDecoder
 
@@ -247,3 +247,13 @@ def test_a_missing_nginx_is_one_sentence_on_how_to_install_it(monkeypatch, tmp_p
         find_nginx()
     message = str(missing.value)
     assert "apt-get install nginx-light" in message and message.count(". ") == 0
+
+
+def test_a_taken_port_is_a_sentence_not_a_silent_success(paused_server):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(NginxDidNotStart) as refused:
+            Nginx(PROFILES["passthrough"], paused_server.url, port=port)
+    assert "in use" in str(refused.value)

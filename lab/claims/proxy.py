@@ -224,7 +224,9 @@ def check_long_poll_timeout(rows: Rows) -> Verdict:
         "longer than the proxy's timeout ends in a 504 instead of the server's empty 204; "
         "the client asks again with the same cursor, so the events still arrive, at the cost "
         "of an error and a request per timeout. Keep the hold below every timeout on the way "
-        "(nginx 60 s, an ALB 60 s, CloudFront 30 s by default)."
+        "(nginx 60 s, an ALB 60 s, CloudFront 30 s by default). The notes themselves rate "
+        "long polling's compatibility with CDNs and proxies as perfect; this is the case "
+        "where it is not."
     )
     # The claim holds when the long holds break and the short ones, the control, do not.
     verdict = HOLDS if all(ok for _row, ok in results) else DOES_NOT_HOLD

@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -74,6 +75,8 @@ def render_config(
 ) -> str:
     """The whole nginx.conf for `profile`, forwarding `listen` to the lab server `upstream`."""
     host, port = listen
+    if ":" in host:  # an IPv6 address is written in brackets
+        host = f"[{host}]"
     tls = ""
     listen_options = ""
     if profile.http2:
@@ -113,6 +116,16 @@ def render_config(
         "    }\n"
         "}\n"
     )
+
+
+def stop_with_parent() -> None:
+    """In the child, before nginx starts: on Linux, ask the kernel to send it SIGTERM when
+    the process that started it dies, even by SIGKILL, so that no nginx is left behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _answers(address: tuple[str, int]) -> bool:
@@ -166,8 +179,12 @@ class Nginx:
                         max_connections,
                     )
                 )
-                if self._start() or port or attempt == 2:
+                if self._start():
                     break
+                if port or attempt == 2:
+                    raise NginxDidNotStart(
+                        f"nginx cannot listen on {host}:{self.port}: the address is in use"
+                    )
         except BaseException:
             self.stop()
             raise
@@ -184,6 +201,8 @@ class Nginx:
     def _start(self) -> bool:
         """Start nginx; True once it answers, False if its port was taken."""
         (self.folder / "error.log").write_text("")
+        pid_file = self.folder / "nginx.pid"
+        pid_file.unlink(missing_ok=True)
         self.process = subprocess.Popen(
             [
                 self.binary,
@@ -194,6 +213,7 @@ class Nginx:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=stop_with_parent,
         )  # fmt: skip
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -207,7 +227,10 @@ class Nginx:
                     f"nginx exited with code {self.process.returncode} at start "
                     f"(profile {self.profile.name}); it said: {said.strip()[-1500:]}"
                 )
-            if _answers((self.host, self.port)):
+            # Something else may answer on a port nginx failed to take; nginx writes its pid
+            # file only once it holds its listening socket.
+            started = pid_file.exists() and self.process.poll() is None
+            if started and _answers((self.host, self.port)):
                 return True
             time.sleep(0.05)
         self.stop()

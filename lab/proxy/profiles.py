@@ -73,7 +73,7 @@ PROFILES: dict[str, Profile] = {
             "short-timeout",
             "a proxy that closes a response after 10 s without a byte: idle streams and "
             "long-held polls meet it",
-            _PASSTHROUGH + "proxy_read_timeout 10s;         # nginx's default is 60 s\n",
+            _PASSTHROUGH + "proxy_read_timeout 10s;          # nginx's default is 60 s\n",
             read_timeout_s=10.0,
         ),
         Profile(

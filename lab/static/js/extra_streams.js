@@ -3,7 +3,14 @@ import { News } from "./news.js";
 
 const EXTRA_STREAMS = 7;
 /* Chromium's limit of HTTP/1.1 connections to one host (Firefox and Safari use 6 too). */
-export const CONNECTIONS_PER_HOST = 6;
+const CONNECTIONS_PER_HOST = 6;
+/* What the browser reports it spoke to load this page ("h2", "http/1.1"; "" when it does
+ * not say), so that the page describes the connections it has rather than assuming them:
+ * behind a proxy that speaks HTTP/2 (`lab demo --via nginx:http2`) the limit above does
+ * not apply, as every request and stream shares one connection. */
+const NAVIGATION = performance.getEntriesByType("navigation")[0];
+const PROTOCOL = (NAVIGATION && NAVIGATION.nextHopProtocol) || "";
+const PROTOCOL_NAMES = { h2: "HTTP/2", h3: "HTTP/3" };
 /* The page's own users of a connection, in the order the drawer names them. */
 const REQUESTERS = ["sse", "long", "short", "strip"];
 
@@ -16,6 +23,14 @@ export const ExtraStreams = {
 
   get active() {
     return this.streams.length > 0;
+  },
+
+  /* "HTTP/2" or "HTTP/3" when one connection carries all of the page's requests; else null. */
+  multiplexedProtocol: PROTOCOL_NAMES[PROTOCOL] || null,
+
+  /* Open requests and streams the browser lets this page have at once, to this server. */
+  get connectionLimit() {
+    return this.multiplexedProtocol ? Infinity : CONNECTIONS_PER_HOST;
   },
 
   open() {
@@ -38,7 +53,13 @@ export const ExtraStreams = {
       this.streams.push(stream);
     }
     document.body.classList.add("streams-open");
-    document.getElementById("streams").hidden = false;
+    const drawer = document.getElementById("streams");
+    const protocol = this.multiplexedProtocol;
+    const explain = (element, key) =>
+      protocol ? I18N.put(element, `${key}Multiplexed`, { protocol }) : I18N.put(element, key);
+    explain(drawer.querySelector(".explain-long"), "streams.explain");
+    explain(drawer.querySelector(".explain-short"), "streams.explainShort");
+    drawer.hidden = false;
     this.build();
     this.onChange();
   },
@@ -89,7 +110,9 @@ export const ExtraStreams = {
     const waiters = REQUESTERS.filter((who) => connections[who] === "waiting");
     // A stream waits only while every connection is in use: the page's requests then hold
     // exactly what the streams leave, whichever of them it is.
-    const forRequests = waiting ? Math.max(0, CONNECTIONS_PER_HOST - streamsHeld) : holding.length;
+    const protocol = this.multiplexedProtocol;
+    const forRequests =
+      waiting && !protocol ? Math.max(0, CONNECTIONS_PER_HOST - streamsHeld) : holding.length;
     const inUse = streamsHeld + forRequests;
     const tally = `${open}/${waiting}/${sseHeld}/${holding}/${forRequests}/${waiters}/${I18N.lang}`;
     if (this.shownTally !== tally) {
@@ -107,21 +130,28 @@ export const ExtraStreams = {
       if (forRequests && forRequests === holding.length) users.push(...named(holding));
       else if (forRequests) users.push(I18N.t("streams.who.requests", { n: forRequests }));
       const used = document.getElementById("streams-in-use");
-      used.dataset.count = String(inUse);
+      // Connections, not requests: over HTTP/2 everything in use shares one.
+      used.dataset.count = String(protocol ? 1 : inUse);
       used.dataset.streams = String(streamsHeld);
       used.dataset.requests = String(forRequests);
-      I18N.put(used, "streams.inUse", {
-        list: users.join(" + "),
-        n: inUse,
-        limit: CONNECTIONS_PER_HOST,
-      });
+      if (protocol) {
+        I18N.put(used, "streams.inUseMultiplexed", { list: users.join(" + "), protocol });
+      } else {
+        I18N.put(used, "streams.inUse", {
+          list: users.join(" + "),
+          n: inUse,
+          limit: CONNECTIONS_PER_HOST,
+        });
+      }
       const queued = document.getElementById("streams-waiting");
       queued.dataset.who = [...waiters, ...(waiting ? ["extra"] : [])].join(",");
       const queue = [
         ...(waiting ? [I18N.t("streams.who.extra", { n: waiting })] : []),
         ...named(waiters),
       ];
-      if (queue.length) I18N.put(queued, "streams.waitingFor", { list: queue.join(", ") });
+      // Over HTTP/2 nothing queues for a connection: whatever waits, waits for its answer.
+      const queueKey = protocol ? "streams.waitingForAnswer" : "streams.waitingFor";
+      if (queue.length) I18N.put(queued, queueKey, { list: queue.join(", ") });
       else I18N.put(queued, "streams.nothingWaits");
     }
     for (const stream of this.streams) {

@@ -8,7 +8,7 @@
 
 import { Access } from "./access.js";
 import { Controls } from "./controls.js";
-import { CONNECTIONS_PER_HOST, ExtraStreams } from "./extra_streams.js";
+import { ExtraStreams } from "./extra_streams.js";
 import { Stall } from "./helpers.js";
 import { I18N } from "./i18n.js";
 import { niceScale } from "./latency_chart.js";
@@ -40,13 +40,15 @@ function frame() {
   const due = nowMs - lastChartDraw > 250;
   // Streams that hold every connection the browser allows leave none for any request.
   const streamsHeld = (sse.holdsConnection() ? 1 : 0) + ExtraStreams.openCount();
-  if (streamsHeld < CONNECTIONS_PER_HOST) takenSince = null;
+  if (streamsHeld < ExtraStreams.connectionLimit) takenSince = null;
   else if (takenSince === null) takenSince = now;
+  // Only a limit that exists can be the reason a request waits.
+  const atLimit = ExtraStreams.active && ExtraStreams.connectionLimit !== Infinity;
   for (const panel of panels) {
     if (panel.dirty || due) panel.render(nowS);
-    panel.showStall(now, ExtraStreams.active, takenSince);
+    panel.showStall(now, atLimit, takenSince);
   }
-  strip.render(now, ExtraStreams.active, takenSince);
+  strip.render(now, atLimit, takenSince);
   if (ExtraStreams.active) {
     ExtraStreams.render({
       sse: sse.connection(now, takenSince),
@@ -86,8 +88,12 @@ function settingsFromServer(body) {
   // that is a stuck request.
   Stall.afterMs = STALLED_AFTER_MS + simulatedMs;
   const badge = document.getElementById("network");
-  if (simulatedMs > 0) I18N.put(badge, "network.simulated", { ms: simulatedMs });
-  badge.hidden = !(simulatedMs > 0);
+  const protocol = ExtraStreams.multiplexedProtocol;
+  if (simulatedMs > 0 && protocol) {
+    I18N.put(badge, "network.simulatedMultiplexed", { ms: simulatedMs, protocol });
+  } else if (simulatedMs > 0) I18N.put(badge, "network.simulated", { ms: simulatedMs });
+  else if (protocol) I18N.put(badge, "network.multiplexed", { protocol });
+  badge.hidden = !(simulatedMs > 0 || protocol);
   TheoryText.update({
     rate: body.source.rate,
     arrivals: body.source.arrivals,
