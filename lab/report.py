@@ -111,8 +111,9 @@ def render_report(
     """report.md's text for a run (pure: everything it shows is passed in)."""
     rows, manifest = run.rows, run.manifest
     verdicts = check_claims(run.direct().rows)
-    proxied = uses_proxy(rows)
-    proxy_verdicts = check_proxy_claims(rows) if proxied else []
+    browser_checks = manifest.get("browser_checks") or []
+    proxied = uses_proxy(rows) or bool(browser_checks)
+    proxy_verdicts = check_proxy_claims(rows, browser_checks) if proxied else []
     run_id = manifest.get("run_id") or run.name
     out = [f"# Short polling, long polling and SSE: run `{run_id}`", ""]
     started = _when(manifest.get("started"))

@@ -33,20 +33,17 @@ from lab.cell_measurement import (
     count_client_errors,
     measure_cell,
     read_deliveries,
-    read_stream_bytes,
     users_connected,
 )
+from lab.cell_path import proxied, relayed, what_reached_the_clients
 from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number
 from lab.lab_process import LabProcess
-from lab.measurement import Cell, counter_delta
-from lab.names import TRANSPORT_PATHS
+from lab.measurement import Cell
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
 from lab.progress import Progress, clock
 from lab.provenance import git_commit, machine, versions
-from lab.proxy.access_log import responses_between
-from lab.proxy.nginx import Nginx
-from lab.proxy.profiles import DIRECT, parse_via
+from lab.proxy.profiles import DIRECT
 from lab.sweep_plan import BenchConfig
 
 
@@ -105,29 +102,6 @@ def server_args(cell: Cell) -> list[str]:
     if cell.heartbeat_s is not None:
         options["--heartbeat"] = f"{cell.heartbeat_s:g}"
     return [part for option in options.items() for part in option]
-
-
-@contextmanager
-def proxied(server_url: str, via: str, folder: Path) -> Iterator[Nginx | None]:
-    """nginx in the cell's profile in front of the server (its config and logs kept in
-    `folder`), or nothing for `direct`."""
-    profile = parse_via(via)
-    if profile is None:
-        yield None
-        return
-    with Nginx(profile, server_url, folder=folder) as nginx:
-        yield nginx
-
-
-@contextmanager
-def relayed(server_url: str, rtt_ms: float, log: Path) -> Iterator[str]:
-    """The address clients use: the server's, or a `lab relay` adding `rtt_ms` before it."""
-    if not rtt_ms:
-        yield server_url
-        return
-    args = ["--upstream", server_url, "--rtt", f"{rtt_ms:g}"]
-    with LabProcess(args, log=log, command_name="relay") as relay:
-        yield relay.url
 
 
 class CellFailed(RuntimeError):
@@ -245,28 +219,6 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     return result
 
 
-def what_reached_the_clients(
-    cell: Cell, work: Path, before: dict, after: dict
-) -> tuple[int, int | None]:
-    """Bytes that reached the clients in the window, and a proxy's 504s in it (None direct).
-
-    A stream's bytes are counted by its clients as they read them. A poll's answer is
-    counted whole: by nginx's access log when it went through nginx, else by the server's
-    socket counters (nothing changes it on the way).
-    """
-    start, end = before["time"], after["time"]
-    log = work / "nginx" / "access.log"
-    path = TRANSPORT_PATHS[cell.transport]
-    responses = responses_between(log, start, end, path) if cell.via != DIRECT else []
-    timeouts = sum(r.status == 504 for r in responses) if cell.via != DIRECT else None
-    if cell.transport == "sse":
-        return read_stream_bytes(work / "deliveries", start, end), timeouts
-    if cell.via != DIRECT:
-        return sum(r.bytes_sent for r in responses), timeouts
-    sent = counter_delta(before, after, cell.transport)["bytes_out"]
-    return sent, timeouts
-
-
 def point_latest(out: Path, run_id: str) -> None:
     latest = out / "latest"
     if latest.is_symlink() or latest.exists():
@@ -328,6 +280,10 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
             }
         )
     progress.done()
+    if config.browser_vias:
+        from lab.browser_check import run_checks  # drives Chromium, which only this needs
+
+        manifest["browser_checks"] = run_checks(config.browser_vias, out)
     run_folder.write_summary(run_dir, [r.summary for r in results])
     run_folder.write_events(run_dir, [row for r in results for row in r.events_rows])
     manifest["ended"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -188,6 +188,16 @@ def run_from_args(args: argparse.Namespace) -> int:
             find_nginx()
         except NginxMissing as error:
             sys.exit(f"lab bench: {error}")
+    if config.browser_vias:
+        from lab.browser_check import BrowserMissing, find_chromium
+
+        try:
+            find_chromium()
+        except BrowserMissing as error:
+            sys.exit(
+                f"lab bench: --via nginx:http2 is measured in a browser (the load generator "
+                f"speaks HTTP/1.1 only), and {error}"
+            )
     from lab import run_folder
     from lab.sweep import run_bench
 

@@ -88,17 +88,21 @@ class BenchConfig:
         found = [message for failed, message in checks if failed]
         for via in self.vias:
             try:
-                profile = parse_via(via)
+                parse_via(via)
             except ValueError as error:
                 found.append(str(error))
-                continue
-            if profile is not None and profile.http2:
-                found.append(
-                    f"--via {via}: the load generator's clients speak HTTP/1.1 only, so "
-                    "HTTP/2 is shown on the classroom page (lab demo --via nginx:http2), "
-                    "not measured by lab bench"
-                )
         return found
+
+    @property
+    def load_vias(self) -> tuple[str, ...]:
+        """The vias the load generator runs through: its clients speak HTTP/1.1 only."""
+        return tuple(v for v in self.vias if not _is_http2(v))
+
+    @property
+    def browser_vias(self) -> tuple[str, ...]:
+        """The vias a browser compares when HTTP/2 was asked for: direct, and HTTP/2."""
+        http2 = [v for v in self.vias if _is_http2(v)]
+        return (DIRECT, *http2) if http2 else ()
 
     @property
     def main_rate(self) -> float:
@@ -128,7 +132,7 @@ class BenchConfig:
         cells = [
             self.cell(transport, users, rate, interval, rtt, repeat, via)
             for repeat in range(1, self.repeat + 1)
-            for via in self.vias
+            for via in self.load_vias
             for transport, users, rate, interval, rtt in points
         ]
         if VIA_PREFIX + "short-timeout" in self.vias:
@@ -205,6 +209,14 @@ class BenchConfig:
     def window_for(self, cell: Cell) -> float:
         """How long the cell is measured: the run's window, or the longer one it needs."""
         return cell.window_s or self.duration_s
+
+
+def _is_http2(via: str) -> bool:
+    try:
+        profile = parse_via(via)
+    except ValueError:
+        return False
+    return profile is not None and profile.http2
 
 
 def reference_plan(config: BenchConfig) -> list[Cell]:

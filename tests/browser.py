@@ -14,20 +14,11 @@ from contextlib import contextmanager
 
 from ci import unavailable
 
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INSTALL_HINT = (
-    "install Chromium (Debian/Ubuntu: sudo apt-get install chromium) and the Python "
-    "package playwright (pip install -e '.[test]'), or set LAB_CHROMIUM to its path"
-)
+from lab.browser_check import CHROMIUM_ARGS as LAB_CHROMIUM_ARGS
+from lab.browser_check import CHROMIUM_CANDIDATES, INSTALL_BROWSER
+
+CHROMIUM_ARGS = list(LAB_CHROMIUM_ARGS)
+INSTALL_HINT = INSTALL_BROWSER
 
 
 def chromium_path() -> str:

@@ -131,7 +131,28 @@ def test_without_idle_cells_the_timeout_claims_are_not_measured():
 def test_http2_is_a_browser_s_matter_and_says_where_to_see_it():
     result = check_http2([sse()])
     assert result.verdict == NOT_MEASURED
-    assert "lab demo --via nginx:http2" in result.explanation
+    assert "lab bench --via nginx:http2" in result.explanation
+
+
+def browser(via: str, protocol: str, opened: int) -> dict:
+    return {"via": via, "protocol": protocol, "opened": opened, "waiting": 7 - opened}
+
+
+@pytest.mark.parametrize(
+    ("checks", "verdict"),
+    [
+        ([browser("direct", "http/1.1", 4), browser("nginx:http2", "h2", 7)], HOLDS),
+        # HTTP/2 spoken, yet streams wait: the limit is not lifted.
+        ([browser("direct", "http/1.1", 4), browser("nginx:http2", "h2", 5)], DOES_NOT_HOLD),
+        # Nothing waited over HTTP/1.1 either: there was no limit to lift.
+        ([browser("direct", "http/1.1", 7), browser("nginx:http2", "h2", 7)], DOES_NOT_HOLD),
+        # The browser fell back to HTTP/1.1 through the proxy.
+        ([browser("direct", "http/1.1", 4), browser("nginx:http2", "http/1.1", 7)], DOES_NOT_HOLD),
+        ([browser("direct", "http/1.1", 4), {"via": "nginx:http2", "error": "no"}], NOT_MEASURED),
+    ],
+)
+def test_http2_in_a_browser(checks, verdict):
+    assert check_http2([], checks).verdict == verdict
 
 
 def test_every_proxy_claim_is_checked_in_order():

@@ -8,6 +8,7 @@ them all and they all open. Every wait is a condition with a deadline.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -374,3 +375,30 @@ def test_over_http11_six_connections_are_in_use_and_the_seventh_stream_waits(bro
             assert page.errors == [], page.errors
         finally:
             page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_bench_s_browser_check_counts_the_seven_streams():
+    from browser import chromium_path
+
+    needs_nginx()
+    chromium = chromium_path()
+    # In a process of its own, as `lab bench` runs it: this module's browser is driven by
+    # Playwright already, and one process cannot drive two.
+    script = (
+        "import json, sys; from dataclasses import asdict;"
+        "from lab.browser_check import check_seven_streams;"
+        "print(json.dumps([asdict(check_seven_streams(v, sys.argv[1])) for v in sys.argv[2:]]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, chromium, "direct", "nginx:http2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    direct, http2 = json.loads(done.stdout)
+    assert direct["protocol"] == "http/1.1" and direct["waiting"] > 0, direct
+    assert direct["opened"] + direct["waiting"] == 7
+    assert http2["protocol"] == "h2" and (http2["opened"], http2["waiting"]) == (7, 0), http2

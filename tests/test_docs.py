@@ -79,3 +79,12 @@ def test_every_worksheet_question_has_an_answer(guide, worksheet):
     )
     assert questions, f"{worksheet.name} has no numbered questions"
     assert set(questions) <= answered, sorted(set(questions) - answered)
+
+
+def test_the_readme_quotes_every_nginx_profile_as_the_lab_writes_it():
+    from lab.proxy.profiles import PROFILES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for profile in PROFILES.values():
+        for line in profile.location.splitlines():
+            assert line in readme, f"the README does not quote {profile.name}'s line {line!r}"

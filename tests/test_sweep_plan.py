@@ -133,10 +133,16 @@ def test_each_via_runs_every_cell_and_short_timeout_adds_the_idle_cells():
 @pytest.mark.parametrize(
     ("vias", "words"),
     [
-        (("nginx:http2",), "HTTP/1.1 only"),
         (("nginx:nope",), "is not one of: direct, nginx:passthrough"),
         (("proxy",), "'direct' means no proxy"),
     ],
 )
 def test_vias_that_cannot_be_benched_are_named(vias, words):
     assert any(words in problem for problem in BenchConfig(vias=vias).problems())
+
+
+def test_http2_is_left_to_a_browser_not_to_the_load_generator():
+    config = BenchConfig(transports=("sse",), users=(20,), rates=(2.0,), vias=("nginx:http2",))
+    assert config.plan() == []
+    assert config.browser_vias == ("direct", "nginx:http2")
+    assert BenchConfig(vias=("direct", "nginx:gzip")).browser_vias == ()

@@ -13,7 +13,7 @@ for P3 and P4, only in the heartbeat or the hold). Pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lab.cell_summary import CellSummary
 from lab.claims.verdict import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, Rows, Verdict, depends_on, has
@@ -233,17 +233,43 @@ def check_long_poll_timeout(rows: Rows) -> Verdict:
     return Verdict(4, CLAIM_P4, verdict, explanation, tuple(r.cell for r in cells))
 
 
-def check_http2(rows: Rows) -> Verdict:
-    """P5: a browser's connection limit cannot be measured with the load generator."""
-    return Verdict(
-        5,
-        CLAIM_P5,
-        NOT_MEASURED,
-        "The limit is the browser's (six HTTP/1.1 connections per host), and the load "
-        "generator's clients are not browsers, so `lab bench` does not measure it. See it on "
-        "the classroom page: `lab demo --via nginx:http2` opens all seven streams of the "
-        '"open 7 streams" demo at once; `lab demo` (HTTP/1.1) leaves the seventh waiting.',
+def check_http2(rows: Rows, browser_checks: Sequence[Mapping] = ()) -> Verdict:
+    """P5: the page's seven extra streams in Chromium, over HTTP/1.1 and over HTTP/2.
+
+    The limit is the browser's, so the load generator cannot show it; `lab bench --via
+    nginx:http2` runs the page in headless Chromium instead (lab.browser_check).
+    """
+    measured = {c["via"]: c for c in browser_checks if "opened" in c}
+    direct, http2 = measured.get(DIRECT), measured.get(VIA_PREFIX + "http2")
+    if direct is None or http2 is None:
+        failed = [f"{c['via']}: {c['error']}" for c in browser_checks if "error" in c]
+        return Verdict(
+            5,
+            CLAIM_P5,
+            NOT_MEASURED,
+            "The limit is the browser's (six HTTP/1.1 connections per host), so it is "
+            "measured in Chromium: `lab bench --via nginx:http2` opens the classroom page's "
+            "seven extra streams directly and through nginx:http2. "
+            + (f"This run's browser check failed ({'; '.join(failed)}). " if failed else "")
+            + "On the page itself: `lab demo --via nginx:http2` against `lab demo`.",
+        )
+
+    def said(check: Mapping) -> str:
+        return (
+            f"{check['via']}, over {check['protocol']}: {check['opened']} of 7 open, "
+            f"{check['waiting']} waiting"
+        )
+
+    limited = direct["protocol"] != "h2" and direct["waiting"] > 0
+    lifted = http2["protocol"] == "h2" and http2["waiting"] == 0
+    verdict = HOLDS if limited and lifted else DOES_NOT_HOLD
+    explanation = (
+        f"Headless Chromium opened the classroom page and its 7 extra SSE streams: "
+        f"{said(direct)}; {said(http2)}. Over HTTP/1.1 the page's own stream and held long "
+        "poll already take two of the six connections, so fewer than six extra streams open "
+        "and the rest wait; over HTTP/2 one connection carries every stream."
     )
+    return Verdict(5, CLAIM_P5, verdict, explanation)
 
 
 def _idle_hint() -> str:
@@ -275,9 +301,10 @@ PROXY_CHECKS = (
 )
 
 
-def check_proxy_claims(rows: Rows) -> list[Verdict]:
-    """The proxy claims checked against every row of a run (direct and through nginx)."""
-    return [check(rows) for check in PROXY_CHECKS]
+def check_proxy_claims(rows: Rows, browser_checks: Sequence[Mapping] = ()) -> list[Verdict]:
+    """The proxy claims checked against every row of a run (direct and through nginx) and
+    its browser checks (manifest.json's `browser_checks`)."""
+    return [check(rows) for check in PROXY_CHECKS[:-1]] + [check_http2(rows, browser_checks)]
 
 
 def uses_proxy(rows: Rows) -> bool:
