@@ -309,7 +309,7 @@ def test_the_page_shows_a_simulated_round_trip(chromium):
         page = open_page(chromium, lab.url + "/")
         try:
             page.wait_for_selector("#network", state="visible", timeout=WAIT_MS)
-            assert page.text_content("#network") == "Simulated network: 200 ms round trip"
+            assert page.text_content("#network") == "Simulated 200 ms round trip"
             page.wait_for_function(EVENTS_AT_LEAST_JS, arg=10, timeout=WAIT_MS)
             # Every pushed event crossed the relay once: at least half the round trip late.
             mean = page.evaluate("window.lab.panels.sse.chart.summary(Date.now() / 1000).mean")

@@ -195,3 +195,19 @@ def test_the_seven_streams_drawer_takes_the_footers_place(chromium, lab, width, 
         assert page.errors == [], page.errors
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_network_badge_fits_the_smallest_projector(chromium, lang):
+    """`lab demo --rtt` adds a badge to the header: the page still fits 1024x768."""
+    from lab.lab_process import LabProcess
+
+    args = ["--host", "127.0.0.1", "--port", "0", "--rate", "2", "--rtt", "200"]
+    with LabProcess(args, command_name="demo") as demo:
+        page = open_page(chromium, demo.url, 1024, 768, lang)
+        try:
+            assert page.is_visible("#network")
+            check_layout(page, 1024, 768, ["header", ".controls", ".strip", ".panel", "footer"])
+            assert page.errors == [], page.errors
+        finally:
+            page.close()

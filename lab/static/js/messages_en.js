@@ -6,9 +6,9 @@ export const ENGLISH = {
   "name.short": "Short polling",
   "name.long": "Long polling",
   "name.sse": "SSE",
-  "network.simulated": "Simulated network: {ms} ms round trip",
+  "network.simulated": "Simulated {ms} ms round trip",
   "network.multiplexed": "{protocol}: one connection",
-  "network.simulatedMultiplexed": "{protocol}, simulated {ms} ms round trip",
+  "network.simulatedMultiplexed": "{protocol}, {ms} ms round trip",
 
   "access.checking": "checking access…",
   "access.teacher": "Teacher: controls enabled",
