@@ -8,6 +8,7 @@ from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
 
 from lab import access, control, errors, page
+from lab.chat.jobs import ChatJobs
 from lab.event_source import EventSource
 from lab.fanout import Fanout
 from lab.held import HeldRequests
@@ -16,7 +17,7 @@ from lab.metrics import Metrics
 from lab.settings import Settings
 from lab.state import LabState
 from lab.ticker import Ticker
-from lab.transports import long_polling, short_polling, sse
+from lab.transports import chat, chat_jobs, long_polling, short_polling, sse
 
 
 class LabJSONProvider(DefaultJSONProvider):
@@ -60,9 +61,10 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
             settings.max_batch_bytes,
             settings.write_timeout,
         ),
+        chat_jobs=ChatJobs(metrics.chat, limit=settings.max_streams),
     )
     errors.init_app(app)
     access.init_app(app)
-    for module in (short_polling, long_polling, sse, control, access, page):
+    for module in (short_polling, long_polling, sse, chat, chat_jobs, control, access, page):
         app.register_blueprint(module.blueprint)
     return app

@@ -52,6 +52,23 @@ class TransportCounters:
 
 
 @dataclass
+class ChatCounters:
+    """Chat answers (POST /chat): each a generator that ends finished or aborted."""
+
+    answers_started: int = 0
+    answers_finished: int = 0
+    answers_aborted: int = 0
+    """Answers that ended before their last token: the client left, or POST /drop."""
+    generating: int = 0
+    """Answers being generated now: 0 once every client has finished or gone."""
+    tokens_generated: int = 0
+    tokens_sent: int = 0
+
+    def snapshot(self) -> dict:
+        return dict(vars(self))
+
+
+@dataclass
 class ConnectionCounters:
     """The server's client connections: how many, and how the unwanted ones ended."""
 
@@ -76,6 +93,7 @@ class Metrics:
     def __init__(self) -> None:
         self.transports = {name: TransportCounters() for name in (*TRANSPORTS, OTHER)}
         self.connections = ConnectionCounters()
+        self.chat = ChatCounters()
         self.started = time.time()
 
     def __getitem__(self, transport: str) -> TransportCounters:
@@ -87,6 +105,7 @@ class Metrics:
             "uptime_s": time.time() - self.started,
             "transports": {name: c.snapshot() for name, c in self.transports.items()},
             "connections": self.connections.snapshot(),
+            "chat": self.chat.snapshot(),
             "process": process_figures(),
         }
 

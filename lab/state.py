@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from lab.chat.jobs import ChatJobs
 from lab.event_source import EventSource
 from lab.fanout import Fanout
 from lab.held import HeldRequests
@@ -24,6 +25,7 @@ class LabState:
     held: HeldRequests
     metrics: Metrics
     fanout: Fanout
+    chat_jobs: ChatJobs
     network_rtt_ms: float = 0.0
     """The round trip a relay in front of the server adds (`lab demo --rtt`); 0: none."""
 

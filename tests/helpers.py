@@ -53,6 +53,10 @@ class LabServer:
         kwargs.setdefault("timeout", 10)
         return requests.put(self.url + path, **kwargs)
 
+    def delete(self, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 10)
+        return requests.delete(self.url + path, **kwargs)
+
     def publish(self, data: object = "hello", type: str | None = None) -> dict:
         body = {"data": data} if type is None else {"data": data, "type": type}
         response = self.post("/publish", json=body)

@@ -38,7 +38,7 @@ def notice(type: str, **fields) -> bytes:
     return ServerSentEvent(data=to_json_bytes(fields).decode(), event=type).encode()
 
 
-class _Stream:
+class HeldBody:
     """The response body: frames from a generator, and the hold released however it ends.
 
     A generator that was never started ignores close(), so releasing the hold cannot be left
@@ -94,7 +94,7 @@ def sse() -> Response:
             holding.__exit__(None, None, None)
 
     return Response(
-        _Stream(frames(state, held, resume, limit, request.environ), release),
+        HeldBody(frames(state, held, resume, limit, request.environ), release),
         status=200,
         content_type=CONTENT_TYPE,
         headers=STREAM_HEADERS,

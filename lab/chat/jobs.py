@@ -1,0 +1,157 @@
+"""Chat answers as jobs, for the clients that poll: the answer is generated on the server
+into a job, and clients ask for the tokens after the last one they have.
+
+A job generates in a greenlet of its own, at its question's timing, whoever is asking. It
+ends finished, or aborted when its client deletes it or stops asking for longer than
+`IDLE_ABORT_S` (a polling client that vanished says nothing; the server notices the silence).
+A job is forgotten `KEEP_S` after it ended. At most `limit` jobs exist at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import gevent
+import gevent.event
+
+from lab.chat.model import answer_tokens
+from lab.chat.request import ChatRequest
+from lab.metrics import ChatCounters
+
+IDLE_ABORT_S = 30.0
+"""An unfinished job nobody has asked about for this long is aborted."""
+KEEP_S = 60.0
+"""How long an ended job's tokens can still be read."""
+
+
+class TooManyJobs(Exception):
+    """The server already has its maximum of chat jobs."""
+
+
+@dataclass
+class Token:
+    index: int
+    text: str
+    ts: float
+
+    def as_json(self) -> dict:
+        return {"index": self.index, "text": self.text, "ts": self.ts}
+
+
+@dataclass
+class Job:
+    id: str
+    question: ChatRequest
+    tokens: list[Token] = field(default_factory=list)
+    done: bool = False
+    aborted: bool = False
+    ended_at: float | None = None
+    last_asked: float = field(default_factory=time.monotonic)
+    news: gevent.event.Event = field(default_factory=gevent.event.Event)
+    """Set when a token is added or the job ends; replaced by a fresh one each time."""
+    worker: gevent.Greenlet | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.done or self.aborted
+
+    def tokens_after(self, after: int) -> list[Token]:
+        return self.tokens[after + 1 :] if after >= -1 else self.tokens
+
+    def announce(self) -> None:
+        news, self.news = self.news, gevent.event.Event()
+        news.set()
+
+
+class ChatJobs:
+    """The server's chat jobs: started, read, deleted, aborted when idle, forgotten."""
+
+    def __init__(
+        self, counters: ChatCounters, limit: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.counters = counters
+        self.limit = limit
+        self.clock = clock
+        self._jobs: dict[str, Job] = {}
+
+    @property
+    def count(self) -> int:
+        return len(self._jobs)
+
+    def start(self, question: ChatRequest) -> Job:
+        self.sweep()
+        if len(self._jobs) >= self.limit:
+            raise TooManyJobs(self.limit)
+        job = Job(id=secrets.token_urlsafe(9), question=question, last_asked=self.clock())
+        self._jobs[job.id] = job
+        self.counters.answers_started += 1
+        self.counters.generating += 1
+        job.worker = gevent.spawn(self._generate, job)
+        # A link runs however the worker ends, even killed before it ever ran.
+        job.worker.link(lambda _worker: self._ended(job))
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job, marked as asked about now (None when unknown, or forgotten)."""
+        self.sweep()
+        job = self._jobs.get(job_id)
+        if job is not None:
+            job.last_asked = self.clock()
+        return job
+
+    def delete(self, job_id: str) -> bool:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return False
+        self._abort(job)
+        return True
+
+    def sweep(self) -> None:
+        """Abort the jobs nobody asks about; forget the ones that ended long enough ago."""
+        now = self.clock()
+        for job in list(self._jobs.values()):
+            if not job.ended and now - job.last_asked > IDLE_ABORT_S:
+                self._abort(job)
+            if job.ended_at is not None and now - job.ended_at > KEEP_S:
+                del self._jobs[job.id]
+
+    def abort_all(self) -> None:
+        for job in list(self._jobs.values()):
+            self._abort(job)
+
+    def _abort(self, job: Job) -> None:
+        if job.ended:
+            return
+        job.aborted = True
+        if job.worker is not None:
+            job.worker.kill(block=False)
+
+    def _generate(self, job: Job) -> None:
+        asked = time.monotonic()
+        question = job.question
+        try:
+            for index, text in enumerate(answer_tokens(question.prompt, question.max_tokens)):
+                wait = asked + question.timing.due_s(index) - time.monotonic()
+                if wait > 0:
+                    gevent.sleep(wait)
+                if self.clock() - job.last_asked > IDLE_ABORT_S:
+                    return  # its client has gone quiet: stop without waiting for a sweep
+                self.counters.tokens_generated += 1
+                job.tokens.append(Token(index, text, time.time()))
+                job.announce()
+            job.done = True
+        finally:
+            job.aborted = not job.done
+
+    def _ended(self, job: Job) -> None:
+        job.aborted = not job.done
+        job.ended_at = self.clock()
+        self.counters.generating -= 1
+        if job.done:
+            self.counters.answers_finished += 1
+        else:
+            self.counters.answers_aborted += 1
+        job.announce()
