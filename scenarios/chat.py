@@ -1,0 +1,174 @@
+"""Chat answers: each user asks a question, reads the answer to its end, waits, and asks again,
+over the transport chosen with --chat-transport.
+
+Run by hand against a running server (`lab serve`):
+
+    locust -f scenarios/chat.py --host http://127.0.0.1:8000 --headless \\
+        -u 10 -r 10 --run-time 1m --chat-transport sse
+    locust -f scenarios/chat.py --host http://127.0.0.1:8000 --headless \\
+        -u 10 -r 10 --run-time 1m --chat-transport short_polling --poll-interval 0.5
+
+- `sse`: POST /chat, the answer read as it streams (a plain socket and the lab's SSE parser,
+  as a page reads it with fetch and a stream reader);
+- `long_polling`: POST /chat/jobs, then GET /chat/jobs/<id>?after=N&wait=25 again as soon as
+  it is answered;
+- `short_polling`: the same GET without `wait`, every --poll-interval seconds.
+
+Each answer's time to first token (from asking to the first token in hand) is an "EVENT
+chat first token" entry, and each token's delay (its receipt minus the server's stamp on it)
+an "EVENT chat token" entry, both named after the transport: a token that waits for the
+next poll shows here. A wrong or missing token is a failure under "chat sequence".
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+from urllib.parse import urlsplit
+
+import gevent
+from client_measurement import (
+    add_options,  # noqa: F401 (registers the shared options)
+    now,
+)
+from locust import FastHttpUser, events, task
+
+from lab.chat.model import answer_tokens
+from lab.http_chunks import ChunkedDecoder
+from lab.sse import SSEDecoder
+
+CHAT_TRANSPORTS = ("sse", "long_polling", "short_polling")
+QUESTIONS = ("What is SSE?", "Why does long polling hold the request?", "When is polling fine?")
+MAX_TOKENS, TOKENS_PER_S, FIRST_TOKEN_MS = 30, 20.0, 400.0
+THINK_S = (1.0, 3.0)
+"""Seconds a user reads an answer before asking again (at random in this range)."""
+LONG_POLL_WAIT_S = 25
+
+
+@events.init_command_line_parser.add_listener
+def add_chat_options(parser) -> None:
+    parser.add_argument(
+        "--chat-transport",
+        choices=CHAT_TRANSPORTS,
+        default="sse",
+        help="how each answer reaches the user (default %(default)s)",
+    )
+
+
+class WrongAnswer(Exception):
+    """The tokens that came were not the question's answer, in order."""
+
+
+class ChatUser(FastHttpUser):
+    network_timeout = 60.0
+
+    def on_start(self) -> None:
+        self.transport = self.environment.parsed_options.chat_transport
+
+    @task
+    def ask(self) -> None:
+        prompt = random.choice(QUESTIONS)
+        question = {
+            "prompt": prompt,
+            "max_tokens": MAX_TOKENS,
+            "tokens_per_s": TOKENS_PER_S,
+            "first_token_ms": FIRST_TOKEN_MS,
+        }
+        asked = now()
+        read = {"sse": self.read_stream, "long_polling": self.poll_job}
+        reader = read.get(self.transport, self.poll_job)
+        try:
+            tokens = reader(question)
+        except (OSError, ValueError) as error:
+            self.record("chat answer", 0, error)
+        else:
+            self.check(prompt, tokens, asked)
+        gevent.sleep(random.uniform(*THINK_S))
+
+    # --- the transports --------------------------------------------------------------------
+
+    def read_stream(self, question: dict) -> list[tuple[dict, float]]:
+        """POST /chat on a plain socket: every token with the moment it came off the socket."""
+        address = urlsplit(self.host)
+        body = json.dumps(question).encode()
+        head = (
+            f"POST /chat HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            "Content-Type: application/json\r\nAccept: text/event-stream\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        tokens: list[tuple[dict, float]] = []
+        with socket.create_connection((address.hostname, address.port or 80), timeout=30) as c:
+            c.sendall(head + body)
+            received = b""
+            while b"\r\n\r\n" not in received:
+                data = c.recv(65536)
+                if not data:
+                    raise ConnectionError("the server closed the connection before answering")
+                received += data
+            status_line, _, rest = received.partition(b"\r\n")
+            if b" 200 " not in status_line + b" ":
+                raise ConnectionError(status_line.decode(errors="replace"))
+            data = rest.partition(b"\r\n\r\n")[2]
+            chunks, decoder = ChunkedDecoder(), SSEDecoder()
+            arrived = now()
+            while True:
+                for message in decoder.decode(chunks.decode(data)):
+                    if message.data == "[DONE]":
+                        return tokens
+                    if message.event == "token":
+                        tokens.append((json.loads(message.data), arrived))
+                data = c.recv(65536)
+                arrived = now()
+                if not data:
+                    raise ConnectionError("the answer ended before [DONE]")
+
+    def poll_job(self, question: dict) -> list[tuple[dict, float]]:
+        """POST /chat/jobs, then poll its tokens: held (long polling) or on a clock (short)."""
+        started = self.client.post("/chat/jobs", json=question, name="/chat/jobs")
+        if started.status_code != 201:
+            raise ConnectionError(f"POST /chat/jobs answered {started.status_code}")
+        job = started.json()["id"]
+        long_polling = self.transport == "long_polling"
+        interval = self.environment.parsed_options.poll_interval
+        tokens: list[tuple[dict, float]] = []
+        after = None
+        while True:
+            query = f"?wait={LONG_POLL_WAIT_S}" if long_polling else "?"
+            if after is not None:
+                query += f"&after={after}"
+            answer = self.client.get(f"/chat/jobs/{job}{query}", name="/chat/jobs/<id>")
+            arrived = now()
+            if answer.status_code != 200:
+                raise ConnectionError(f"GET /chat/jobs answered {answer.status_code}")
+            result = answer.json()
+            tokens += [(token, arrived) for token in result["tokens"]]
+            after = result["last"]
+            if result["done"] or result["aborted"]:
+                return tokens
+            if not long_polling:
+                gevent.sleep(interval)
+
+    # --- what is recorded ------------------------------------------------------------------
+
+    def check(self, prompt: str, tokens: list[tuple[dict, float]], asked: float) -> None:
+        expected = list(answer_tokens(prompt, MAX_TOKENS))
+        texts = [token["text"] for token, _ in tokens]
+        if texts != expected:
+            wrong = sum(a != b for a, b in zip(texts, expected, strict=False))
+            message = f"{len(texts)} tokens, {wrong} different from the {len(expected)} expected"
+            self.record("chat sequence", 0, WrongAnswer(message))
+            return
+        self.record("chat first token", (tokens[0][1] - asked) * 1000, None)
+        for token, arrived in tokens:
+            self.record("chat token", (arrived - token["ts"]) * 1000, None)
+
+    def record(self, what: str, milliseconds: float, error: Exception | None) -> None:
+        self.environment.events.request.fire(
+            request_type="EVENT",
+            name=f"{what} {self.transport}",
+            response_time=milliseconds,
+            response_length=0,
+            exception=error,
+            context={},
+        )
