@@ -61,7 +61,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
             settings.max_batch_bytes,
             settings.write_timeout,
         ),
-        chat_jobs=ChatJobs(metrics.chat, limit=settings.max_streams),
+        chat_jobs=ChatJobs(metrics.chat, limit=settings.max_chat_answers),
     )
     errors.init_app(app)
     access.init_app(app)

@@ -65,6 +65,11 @@ _OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
         int,
         "most SSE streams plus held long polls at once; more get 503 (default %(default)s)",
     ),
+    "max_chat_answers": (
+        int,
+        "most chat answers (POST /chat, /chat/jobs) generated at once; more get 503 "
+        "(default %(default)s)",
+    ),
     "max_connections": (
         int,
         "most open client connections; at the limit the oldest idle one "

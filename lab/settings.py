@@ -95,6 +95,9 @@ class Settings:
     """The reconnection delay announced to SSE clients in the stream's first line."""
     max_streams: int = 20_000
     """Most SSE streams and held long polls at once; beyond it new ones get 503."""
+    max_chat_answers: int = 200
+    """Most chat answers generated at once (streamed or as jobs); beyond it new ones get 503.
+    Each costs the server a greenlet and a token every few tens of milliseconds."""
     max_connections: int = 0
     """Most open client connections (0: as many as the open-file limit allows, less a reserve)."""
     max_body_bytes: int = 64 * 1024
@@ -140,6 +143,7 @@ class Settings:
         yield from at_least("heartbeat", 0, "be 0 (off) or more seconds")
         yield from at_least("retry_ms", 0, "be 0 or more milliseconds")
         yield from at_least("max_streams", 1, "be at least 1")
+        yield from at_least("max_chat_answers", 1, "be at least 1")
         yield from at_least("max_connections", 0, "be 0 (automatic) or more")
         yield from at_least("max_body_bytes", 1, "be at least 1")
         for name in ("header_timeout", "idle_timeout", "write_timeout"):

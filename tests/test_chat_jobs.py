@@ -161,3 +161,34 @@ def test_a_job_stops_generating_on_its_own_when_nobody_asks():
     clock.now += IDLE_ABORT_S + 1  # no sweep: the worker notices by itself
     settle(lambda: counters.generating == 0)
     assert job.aborted and len(job.tokens) < 500
+
+
+def test_a_job_with_a_long_poll_waiting_is_not_idle():
+    counters, clock = ChatCounters(), Clock()
+    jobs = ChatJobs(counters, limit=10, clock=clock)
+    job = jobs.start(slow_question())
+    job.waiting = 1
+    clock.now += IDLE_ABORT_S * 3
+    jobs.sweep()
+    assert not job.ended
+    job.waiting = 0
+    jobs.sweep()
+    settle(lambda: counters.generating == 0)
+    assert job.aborted
+
+
+def test_streamed_answers_and_jobs_share_the_limit_on_answers_at_once():
+    with run_server("--paused", "--max-chat-answers", "2") as server:
+        slow = {"prompt": "s", "max_tokens": 500, "first_token_ms": 0, "tokens_per_s": 1}
+        streams = [server.post("/chat", json=slow, stream=True) for _ in range(2)]
+        try:
+            assert [s.status_code for s in streams] == [200, 200]
+            refused = server.post("/chat", json=slow)
+            assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+            assert "--max-chat-answers" in refused.json()["error"]
+            assert server.post("/chat/jobs", json=slow).status_code == 503
+        finally:
+            for stream in streams:
+                stream.close()
+        wait_until(lambda: server.metrics()["chat"]["generating"] == 0, what="the aborts")
+        assert server.post("/chat/jobs", json=slow).status_code == 201

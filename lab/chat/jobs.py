@@ -21,8 +21,9 @@ from lab.chat.model import answer_tokens
 from lab.chat.request import ChatRequest
 from lab.metrics import ChatCounters
 
-IDLE_ABORT_S = 30.0
-"""An unfinished job nobody has asked about for this long is aborted."""
+IDLE_ABORT_S = 10.0
+"""An unfinished job nobody has asked about for this long, and for which no long poll is
+waiting, is aborted: its client has gone (a short poller asks every few seconds)."""
 KEEP_S = 60.0
 """How long an ended job's tokens can still be read."""
 
@@ -50,6 +51,8 @@ class Job:
     aborted: bool = False
     ended_at: float | None = None
     last_asked: float = field(default_factory=time.monotonic)
+    waiting: int = 0
+    """Long polls held for this job now: while one waits, its client is there."""
     news: gevent.event.Event = field(default_factory=gevent.event.Event)
     """Set when a token is added or the job ends; replaced by a fresh one each time."""
     worker: gevent.Greenlet | None = None
@@ -57,6 +60,9 @@ class Job:
     @property
     def ended(self) -> bool:
         return self.done or self.aborted
+
+    def idle(self, now: float) -> bool:
+        return not self.waiting and now - self.last_asked > IDLE_ABORT_S
 
     def tokens_after(self, after: int) -> list[Token]:
         return self.tokens[after + 1 :] if after >= -1 else self.tokens
@@ -67,7 +73,10 @@ class Job:
 
 
 class ChatJobs:
-    """The server's chat jobs: started, read, deleted, aborted when idle, forgotten."""
+    """The server's chat jobs: started, read, deleted, aborted when idle, forgotten.
+
+    `limit` bounds both the jobs kept and the answers generated at once (streamed ones
+    included: they share the `generating` counter)."""
 
     def __init__(
         self, counters: ChatCounters, limit: int, clock: Callable[[], float] = time.monotonic
@@ -83,7 +92,7 @@ class ChatJobs:
 
     def start(self, question: ChatRequest) -> Job:
         self.sweep()
-        if len(self._jobs) >= self.limit:
+        if len(self._jobs) >= self.limit or self.counters.generating >= self.limit:
             raise TooManyJobs(self.limit)
         job = Job(id=secrets.token_urlsafe(9), question=question, last_asked=self.clock())
         self._jobs[job.id] = job
@@ -113,7 +122,7 @@ class ChatJobs:
         """Abort the jobs nobody asks about; forget the ones that ended long enough ago."""
         now = self.clock()
         for job in list(self._jobs.values()):
-            if not job.ended and now - job.last_asked > IDLE_ABORT_S:
+            if not job.ended and job.idle(now):
                 self._abort(job)
             if job.ended_at is not None and now - job.ended_at > KEEP_S:
                 del self._jobs[job.id]
@@ -137,7 +146,7 @@ class ChatJobs:
                 wait = asked + question.timing.due_s(index) - time.monotonic()
                 if wait > 0:
                     gevent.sleep(wait)
-                if self.clock() - job.last_asked > IDLE_ABORT_S:
+                if job.idle(self.clock()):
                     return  # its client has gone quiet: stop without waiting for a sweep
                 self.counters.tokens_generated += 1
                 job.tokens.append(Token(index, text, time.time()))

@@ -53,6 +53,13 @@ def read_question() -> ChatRequest:
 def chat() -> Response:
     question = read_question()
     state = lab_state()
+    if state.metrics.chat.generating >= state.settings.max_chat_answers:
+        raise ApiError(
+            503,
+            f"the server already generates {state.settings.max_chat_answers:,} chat answers "
+            "(--max-chat-answers); try again soon",
+            {"Retry-After": "5"},
+        )
     holding = state.held.hold(request.environ)
     try:
         held = holding.__enter__()

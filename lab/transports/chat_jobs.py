@@ -18,7 +18,7 @@ from lab.transports.chat import read_question
 blueprint = Blueprint("chat_jobs", __name__)
 
 MAX_WAIT_S = 25.0
-"""The longest a poll for new tokens is held (below the idle abort, and a proxy's 30-60 s)."""
+"""The longest a poll for new tokens is held (below a proxy's usual 30-60 s)."""
 
 
 def tokens_after(job: Job, after: int | None) -> list[dict]:
@@ -45,7 +45,8 @@ def start_job() -> tuple[Response, int]:
     except TooManyJobs as full:
         raise ApiError(
             503,
-            f"the server already has {full.args[0]:,} chat answers under way; try again soon",
+            f"the server already has {full.args[0]:,} chat answers under way "
+            "(--max-chat-answers); try again soon",
             {"Retry-After": "5"},
         ) from None
     return jsonify({"id": job.id, "url": f"/chat/jobs/{job.id}"}), 201
@@ -62,12 +63,15 @@ def read_job(job_id: str) -> Response:
     if job is None:
         raise ApiError(404, "there is no such chat answer (unknown, or forgotten after a minute)")
     if wait and not job.ended and not tokens_after(job, after):
+        job.waiting += 1
         try:
             with state.held.hold(request.environ) as held:
                 held.wait(job.news, wait)
         except TooManyHeld:
             raise too_many_held(state.settings.max_streams) from None
-        job.last_asked = state.chat_jobs.clock()
+        finally:
+            job.waiting -= 1
+            job.last_asked = state.chat_jobs.clock()
     return answer(job, after)
 
 
