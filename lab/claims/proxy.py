@@ -291,20 +291,19 @@ def _cells(groups: Sequence[tuple]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.cell for group in groups for r in group if r is not None))
 
 
-PROXY_CLAIMS = {1: CLAIM_P1, 2: CLAIM_P2, 3: CLAIM_P3, 4: CLAIM_P4, 5: CLAIM_P5}
-PROXY_CHECKS = (
+ROW_CHECKS = (
     check_buffering_proxy,
     check_accel_buffering_header,
     check_heartbeat,
     check_long_poll_timeout,
-    check_http2,
 )
+"""P1-P4, read from summary rows; P5 also needs the run's browser checks."""
 
 
 def check_proxy_claims(rows: Rows, browser_checks: Sequence[Mapping] = ()) -> list[Verdict]:
     """The proxy claims checked against every row of a run (direct and through nginx) and
     its browser checks (manifest.json's `browser_checks`)."""
-    return [check(rows) for check in PROXY_CHECKS[:-1]] + [check_http2(rows, browser_checks)]
+    return [check(rows) for check in ROW_CHECKS] + [check_http2(rows, browser_checks)]
 
 
 def uses_proxy(rows: Rows) -> bool:

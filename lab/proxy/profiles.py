@@ -39,16 +39,13 @@ class Profile:
     http2: bool = False
     read_timeout_s: float = 60.0
     """nginx's proxy_read_timeout under this profile (60 s is nginx's default)."""
+    buffers_streams: bool = False
+    """Whether an SSE stream's bytes wait in nginx's buffer until it fills."""
 
     def location_block(self) -> str:
         body = _FORWARD + self.location
         inner = "".join(f"    {line}\n" if line else "\n" for line in body.splitlines())
         return "location / {\n" + inner + "}\n"
-
-    @property
-    def buffers_streams(self) -> bool:
-        """Whether this profile holds an SSE stream's bytes until a buffer fills."""
-        return self.name == "buffered"
 
 
 PROFILES: dict[str, Profile] = {
@@ -62,6 +59,7 @@ PROFILES: dict[str, Profile] = {
             "nginx's defaults with the server's X-Accel-Buffering header ignored: a stream's "
             "events wait in nginx's buffer until it fills",
             "proxy_ignore_headers X-Accel-Buffering;   # the server's header cannot help\n",
+            buffers_streams=True,
         ),
         Profile(
             "honours-header",

@@ -17,14 +17,14 @@ from flask import Blueprint, Response, request
 
 from lab.chat.model import answer_tokens
 from lab.chat.request import ChatRequest
-from lab.errors import ApiError, too_many_held
-from lab.held import Hold, TooManyHeld
+from lab.errors import ApiError
+from lab.held import Hold
 from lab.json_body import json_body
 from lab.json_bytes import to_json_bytes
 from lab.metrics import ChatCounters
 from lab.sse import ServerSentEvent
 from lab.state import lab_state
-from lab.transports.sse import CONTENT_TYPE, STREAM_HEADERS, HeldBody
+from lab.transports.sse import held_stream
 
 blueprint = Blueprint("chat", __name__)
 
@@ -60,34 +60,17 @@ def chat() -> Response:
             "(--max-chat-answers); try again soon",
             {"Retry-After": "5"},
         )
-    holding = state.held.hold(request.environ)
-    try:
-        held = holding.__enter__()
-    except TooManyHeld:
-        raise too_many_held(state.settings.max_streams) from None
-    released = False
-
-    def release() -> None:
-        nonlocal released
-        if not released:
-            released = True
-            holding.__exit__(None, None, None)
-
-    counters = state.metrics.chat
-    counters.answers_started += 1
-    counters.generating += 1
-    return Response(
-        HeldBody(answer(question, held, counters), release),
-        status=200,
-        content_type=CONTENT_TYPE,
-        headers=STREAM_HEADERS,
-    )
+    return held_stream(state, lambda held: answer(question, held, state.metrics.chat))
 
 
 def answer(
     question: ChatRequest, held: Hold, counters: ChatCounters
 ) -> Generator[bytes, None, None]:
-    """The answer's frames, each when its token is due; counted finished or aborted."""
+    """The answer's frames, each when its token is due; counted finished or aborted.
+
+    Counted from its first step: a body that is never iterated never started generating."""
+    counters.answers_started += 1
+    counters.generating += 1
     asked = time.monotonic()
     finished = False
     try:

@@ -80,6 +80,14 @@ def sse() -> Response:
     if resume is None:
         resume = Resume(after=state.source.last_id)
 
+    return held_stream(state, lambda held: frames(state, held, resume, limit, request.environ))
+
+
+def held_stream(
+    state: LabState, frames_for: Callable[[Hold], Generator[bytes, None, None]]
+) -> Response:
+    """A `text/event-stream` response that holds its request (lab.held: the limit, /drop,
+    the client leaving) until its frames end, whichever way they end; 503 over the limit."""
     holding = state.held.hold(request.environ)
     try:
         held = holding.__enter__()
@@ -94,7 +102,7 @@ def sse() -> Response:
             holding.__exit__(None, None, None)
 
     return Response(
-        HeldBody(frames(state, held, resume, limit, request.environ), release),
+        HeldBody(frames_for(held), release),
         status=200,
         content_type=CONTENT_TYPE,
         headers=STREAM_HEADERS,
