@@ -18,7 +18,7 @@ from pathlib import Path
 from lab import theory
 from lab.cell_summary import CellSummary
 from lab.measurement import Cell, SequenceCheck, counter_delta, summarize_cell
-from lab.names import is_sequence_entry
+from lab.names import CHAT, is_sequence_entry
 
 EVENTS_CSV_MAX_ROWS_PER_CELL = 10_000
 """Most deliveries a cell contributes to events.csv; above it every n-th is kept."""
@@ -123,8 +123,12 @@ def users_connected(
     SSE: every user holds a stream open. Long polling: nearly every user has a request held;
     across a network round trip fewer are held at any moment (the others are on their way
     back), so two requests per user since the start also count. Short polling: requests
-    arrive at users ÷ interval a second.
+    arrive at users ÷ interval a second. Chat: every user has asked a question.
     """
+    if cell.workload == CHAT:
+        # Chat users come and go between answers: connected once each has asked.
+        asked = later[CHAT]["answers_started"] - (first or earlier)[CHAT]["answers_started"]
+        return asked >= cell.users, float(min(asked, cell.users))
     counters = later["transports"][cell.transport]
     if cell.transport == "short_polling":
         interval = cell.interval_s or interval_s

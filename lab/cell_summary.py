@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from lab.names import TICKER
+
 CLIENT_BOUND_PERCENT = 90.0
 """A load-generator process averaging this much of one core measures itself, not the server."""
 
@@ -145,6 +147,26 @@ class CellSummary:
     is a stream that was cut and reopened)."""
     gateway_timeouts: int | None = None
     """Responses the proxy answered 504 (Gateway Timeout) in the window; None when direct."""
+    workload: str = TICKER
+    """'ticker' (the event source's events) or 'chat' (answers streamed token by token).
+    In a chat row an event is a token: `rate` is the model's tokens per second, `latency_*`
+    each token's delay (its receipt minus the server's stamp on it) and the costs are per
+    token; the columns below are the chat's own."""
+    answers: int | None = None
+    """Chat: answers that ended in the window."""
+    model_first_token_ms: float | None = None
+    """Chat: the model's own delay before its first token."""
+    ttft_p50_ms: float | None = None
+    """Chat: time to first token, from asking to the first token in hand."""
+    ttft_p90_ms: float | None = None
+    ttft_p99_ms: float | None = None
+    gap_p50_ms: float | None = None
+    """Chat: the time between two tokens of one answer reaching their client (0: in one read)."""
+    gap_p90_ms: float | None = None
+    gap_p99_ms: float | None = None
+    requests_per_answer: float | None = None
+    theory_ttft_ms: float | None = None
+    theory_requests_per_answer: float | None = None
 
     @property
     def verdict(self) -> CellVerdict:

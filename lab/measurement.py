@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lab.cell_summary import CLIENT_BOUND_PERCENT, CellSummary
+from lab.names import CHAT, TICKER
 from lab.settings import LONGPOLL_TIMEOUT_S
 
 EVENT_LOG_COLUMNS = ("received_at", "user", "event_id", "latency_ms", "event_bytes")
@@ -144,9 +145,17 @@ class Cell:
     """The server's SSE heartbeat after this much silence (None: the server's default)."""
     window_s: float | None = None
     """This cell's measured window, when it needs a longer one than the run's."""
+    workload: str = TICKER
+    """What the clients receive: the ticker's events, or chat answers (`rate` is then the
+    model's tokens per second)."""
 
     @property
     def name(self) -> str:
+        if self.workload == CHAT:
+            name = f"chat-{self.transport}-u{self.users}"
+            if self.interval_s is not None:
+                name += f"-i{self.interval_s:g}"
+            return name + (f"-n{self.repeat}" if self.repeat > 1 else "")
         name = f"{self.transport}-u{self.users}-r{self.rate:g}"
         if self.interval_s is not None:
             name += f"-i{self.interval_s:g}"

@@ -11,15 +11,19 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from lab.names import TRANSPORT_PATHS, TRANSPORTS
+from lab.names import CHAT, TRANSPORT_PATHS, TRANSPORTS
 
 TRANSPORT_BY_PATH = {path: transport for transport, path in TRANSPORT_PATHS.items()}
 OTHER = "other"
 
 
 def transport_of(path: str) -> str:
-    """The transport a request path belongs to ('other' for the page and control endpoints)."""
-    return TRANSPORT_BY_PATH.get(path.split("?", 1)[0], OTHER)
+    """The transport a request path belongs to: 'chat' for the chat endpoints, 'other' for
+    the page and control endpoints."""
+    path = path.split("?", 1)[0]
+    if path == "/chat" or path.startswith("/chat/"):
+        return CHAT
+    return TRANSPORT_BY_PATH.get(path, OTHER)
 
 
 @dataclass
@@ -91,7 +95,7 @@ class ConnectionCounters:
 
 class Metrics:
     def __init__(self) -> None:
-        self.transports = {name: TransportCounters() for name in (*TRANSPORTS, OTHER)}
+        self.transports = {name: TransportCounters() for name in (*TRANSPORTS, CHAT, OTHER)}
         self.connections = ConnectionCounters()
         self.chat = ChatCounters()
         self.started = time.time()

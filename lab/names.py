@@ -15,6 +15,12 @@ TRANSPORT_LABELS = {"short_polling": "short polling", "long_polling": "long poll
 TRANSPORT_PATHS = {"short_polling": "/poll", "long_polling": "/longpoll", "sse": "/sse"}
 """The address each transport is served at."""
 
+CHAT = "chat"
+"""The chat workload (a question answered token by token, lab.chat) and the counters of its
+endpoints (`/chat`, `/chat/jobs/...`) in /metrics."""
+TICKER = "ticker"
+"""The ticker workload: the event source's stream of events, the lab's main comparison."""
+
 ARRIVALS = ("fixed", "poisson")
 """How the ticker spaces events: evenly, or as a Poisson process with the same mean rate."""
 
@@ -29,7 +35,8 @@ def sequence_entry(transport: str) -> str:
 
 
 def is_sequence_entry(name: str) -> bool:
-    return name.endswith(" sequence")
+    """A sequence failure: "<transport> sequence", or a chat answer's "chat sequence <t>"."""
+    return name.endswith(" sequence") or name.startswith(f"{CHAT} sequence ")
 
 
 def transport_label(transport: str, capital: bool = False) -> str:

@@ -20,10 +20,11 @@ from typing import Any
 from lab import charts
 from lab.cell_summary import CellSummary
 from lab.claims import Verdict, check_claims
+from lab.claims.chat import check_chat_claims
 from lab.claims.proxy import check_proxy_claims, uses_proxy
 from lab.run_description import describe_run
 from lab.run_folder import Run, read_run
-from lab.summary_table import proxy_table, summary_table
+from lab.summary_table import chat_table, proxy_table, summary_table
 
 # --- the report -----------------------------------------------------------------------------
 
@@ -65,6 +66,14 @@ CHART_NOTES = {
     "(passthrough) adds about a millisecond; one that buffers holds an SSE stream's events "
     "until its buffer fills and then lets them go together (a tall bar, many events per "
     "read). Poll answers are whole responses, so buffering does not delay them.",
+    "13_chat_latency": "Left: every transport waits for the model's first token, and "
+    "short polling then waits for its next poll. Middle: a streamed or long-polled token is "
+    "in the user's hands within milliseconds of being made; a short-polled one waits for "
+    "the next poll, up to a whole interval. Right: pushed tokens come at the model's own "
+    "pace; polled ones come in clumps (a gap of 0 inside a clump, then a whole interval).",
+    "14_chat_requests": "What one answer costs in HTTP requests: SSE one, whatever the "
+    "answer's length; long polling one per token, because each token comes long after a "
+    "round trip; short polling one per interval the answer lasts, plus the question.",
     "12_idle_timeout": "Each pair differs only in a timer of the server's: a heartbeat or a "
     "hold shorter than the proxy's timeout keeps the connection; a longer one meets it, and "
     "the stream is cut (SSE reconnects with Last-Event-ID) or the poll gets a 504.",
@@ -110,12 +119,15 @@ def render_report(
 ) -> str:
     """report.md's text for a run (pure: everything it shows is passed in)."""
     rows, manifest = run.rows, run.manifest
-    verdicts = check_claims(run.direct().rows)
+    ticker = bool(rows) or not run.chat
+    verdicts = check_claims(run.direct().rows) if ticker else []
+    chat_verdicts = check_chat_claims(run.chat)
     browser_checks = manifest.get("browser_checks") or []
     proxied = uses_proxy(rows) or bool(browser_checks)
     proxy_verdicts = check_proxy_claims(rows, browser_checks) if proxied else []
     run_id = manifest.get("run_id") or run.name
-    out = [f"# Short polling, long polling and SSE: run `{run_id}`", ""]
+    what = "Short polling, long polling and SSE" if ticker else "Chat answers"
+    out = [f"# {what}: run `{run_id}`", ""]
     started = _when(manifest.get("started"))
     out.append(
         f"Run started {started}; report written {_when(written)}."
@@ -124,7 +136,7 @@ def render_report(
     )
     out.append("")
 
-    problems = _problems(rows, manifest)
+    problems = _problems([*rows, *run.chat], manifest)
     if problems:
         out += [
             f"## ⚠ PROBLEMS: {len(problems)} cell{'s' if len(problems) > 1 else ''} "
@@ -147,9 +159,17 @@ def render_report(
     if proxied:
         out += ["", "Behind a proxy:", ""]
         out += [f"- P{v.number}. {v.claim} — **{v.verdict}**" for v in proxy_verdicts]
-    out += ["", "Details, with the numbers, in [Claims checked](#claims-checked).", ""]
+    if chat_verdicts:
+        out += ["", "Chat answers:", ""] if ticker else []
+        out += [f"- C{v.number}. {v.claim} — **{v.verdict}**" for v in chat_verdicts]
+    if ticker:
+        out += ["", "Details, with the numbers, in [Claims checked](#claims-checked)."]
+    out += [""]
 
-    out += ["## The run", ""] + describe_run(rows, manifest) + [""]
+    out += ["## The run", ""] + describe_run(rows or run.chat, manifest) + [""]
+    if not ticker:
+        out += _chat_section(run, drawn, skipped, chat_verdicts)
+        return "\n".join(out).rstrip() + "\n"
     out += [
         "**Latency** is the client's clock when an event arrives minus the `ts` the server "
         "stamped on it when it published it. Server and load generator ran on one host, "
@@ -193,6 +213,8 @@ def render_report(
         out += _verdict_section(v)
     if proxied:
         out += _proxy_section(run, drawn_names, skipped, proxy_verdicts)
+    if run.chat:
+        out += _chat_section(run, drawn, skipped, chat_verdicts)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -263,6 +285,40 @@ def _proxy_section(
     ]
     for v in verdicts:
         out += _verdict_section(v, prefix="P")
+    return out
+
+
+def _chat_section(
+    run: Run, drawn: Sequence[Path], skipped: Mapping[str, str], verdicts: Sequence[Verdict]
+) -> list[str]:
+    drawn_names = {Path(p).stem: Path(p) for p in drawn if Path(p).suffix == ".png"}
+    out = [
+        "## Chat answers",
+        "",
+        "The lab's fake model answers a question token by token, and each transport carries "
+        "the answer to users who ask, read it to its end, and ask again (`lab bench --chat`, "
+        "scenarios/chat.py): SSE streams the answer of a `POST /chat`, long polling holds "
+        "`GET /chat/jobs/<id>?after=N&wait=25` until there are new tokens, short polling "
+        "asks the same without `wait` on a clock. **Time to first token** runs from asking "
+        "to the first token in hand; a token's **delay** is its receipt minus the moment "
+        "the model made it; the **gap** is the time between two tokens of one answer "
+        "reaching the user (0: they came in one read). Each figure covers the answers that "
+        "ended in the measured window; bytes and server CPU are per token sent.",
+        "",
+        chat_table(run.chat),
+        "",
+    ]
+    out += _chart_sections(run, charts.CHAT_CHARTS, drawn_names, skipped, start=13)
+    out += [
+        "### Claims about chat answers",
+        "",
+        "The source notes present token streaming as SSE's flagship use. These three "
+        "claims, each checked against the cells above by `lab.claims.chat`, say what "
+        "streaming gives a chat over polling.",
+        "",
+    ]
+    for v in verdicts:
+        out += _verdict_section(v, prefix="C")
     return out
 
 

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lab.cell_summary import CellSummary
+from lab.chat.measurement import LOAD_QUESTION, THINK_S
 from lab.formatting import fmt_bytes, fmt_seconds, join
-from lab.names import transport_label
+from lab.names import CHAT, transport_label
 from lab.summary_table import TRANSPORT_ORDER
 
 
@@ -36,17 +37,25 @@ def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> li
             return []
         return value if isinstance(value, list) else [value]
 
+    chat = bool(rows) and all(r.workload == CHAT for r in rows)
     if rows:
         transports = sorted({r.transport for r in rows}, key=lambda t: TRANSPORT_ORDER.get(t, 99))
         users = setting("users", "users")
         lines.append(
-            f"- **Cells**: {len(rows)} in summary.csv — "
+            f"- **Cells**: {len(rows)}{' chat cells' if chat else ''} in summary.csv — "
             f"{join([transport_label(t) for t in transports])} "
             f"at {join([f'{u:,}' for u in users])} users"
         )
     else:
         lines.append("- **Cells**: none — summary.csv has no rows")
-    rates = setting("rate", "rate")
+    rates = [] if chat else setting("rate", "rate")
+    if chat:
+        lines.append(
+            f"- **Chat model**: answers of {LOAD_QUESTION.max_tokens} tokens, the first after "
+            f"{LOAD_QUESTION.first_token_ms:g} ms, then {LOAD_QUESTION.tokens_per_s:g} a "
+            f"second; each user asks, reads the answer to its end, waits {THINK_S[0]:g}–"
+            f"{THINK_S[1]:g} s and asks again"
+        )
     if rates:
         source = (
             f"- **Event source**: {join([f'{r:g}' for r in rates])} "
@@ -90,7 +99,7 @@ def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> li
             f"- **Repeats**: {repeated} cells run {repeats} times (`-n2`, `-n3`...); charts "
             "show the median and the range"
         )
-    timeouts = setting("timeout_s", "timeout_s")
+    timeouts = [] if chat else setting("timeout_s", "timeout_s")
     if timeouts:
         lines.append("- **Long-poll timeout**: " + join([fmt_seconds(t) for t in timeouts]))
     windows = [r.duration_s for r in rows if _has(r.duration_s)]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.cell_summary import SUMMARY_COLUMNS, CellSummary
-from lab.names import EVENT_ENTRY, TRANSPORTS
+from lab.names import CHAT, EVENT_ENTRY, TICKER, TRANSPORTS
 from lab.proxy.profiles import DIRECT
 
 SUMMARY_CSV = "summary.csv"
@@ -34,7 +34,13 @@ MANIFEST_JSON = "manifest.json"
 EVENTS_CSV_COLUMNS = ("cell", "transport", "users", "event_id", "latency_ms")
 LEGACY_COLUMNS = {"events_duplicated": "events_repeated"}
 """Columns renamed since earlier runs were written: old name -> new name."""
-ADDED_COLUMNS = {"rtt_ms": "0", "repeat": "1", "via": "direct", "heartbeat_s": ""}
+ADDED_COLUMNS = {
+    "rtt_ms": "0",
+    "repeat": "1",
+    "via": "direct",
+    "heartbeat_s": "",
+    "workload": "ticker",
+}
 """Columns added since earlier runs were written, with the value those runs had."""
 
 
@@ -203,12 +209,14 @@ class Run:
 
     path: Path
     rows: list[CellSummary]
-    """summary.csv: one row per cell."""
+    """summary.csv: one row per ticker cell."""
     events: dict[str, list[float]] = field(default_factory=dict)
     """events.csv: each cell's delivery latencies in ms, sorted (empty if there is no file)."""
     history: dict[str, list[HistoryPoint]] = field(default_factory=dict)
     """Each cell's Locust stats history, for the cells that have one."""
     manifest: dict[str, Any] = field(default_factory=dict)
+    chat: list[CellSummary] = field(default_factory=list)
+    """summary.csv's chat cells (`lab bench --chat`): answers instead of events."""
 
     @property
     def name(self) -> str:
@@ -241,7 +249,9 @@ def read_run(run_dir: Path | str) -> Run:
     summary = path / SUMMARY_CSV
     if not summary.is_file():
         raise FileNotFoundError(f"{summary} does not exist: is {path} a run folder?")
-    rows = [r for r in read_summary(summary) if r.transport in TRANSPORTS]
+    read = [r for r in read_summary(summary) if r.transport in TRANSPORTS]
+    rows = [r for r in read if r.workload == TICKER]
+    chat = [r for r in read if r.workload == CHAT]
     events_csv = path / EVENTS_CSV
     events = read_events(events_csv) if events_csv.is_file() else {}
     # Locust's files sit in the run folder, or in a folder below it: the shallowest wins.
@@ -261,4 +271,4 @@ def read_run(run_dir: Path | str) -> Run:
             manifest = json.loads((path / MANIFEST_JSON).read_text(encoding="utf-8"))
         except ValueError as error:
             raise RunFolderError(f"{path / MANIFEST_JSON} is not valid JSON: {error}") from None
-    return Run(path=path, rows=rows, events=events, history=history, manifest=manifest)
+    return Run(path=path, rows=rows, events=events, history=history, manifest=manifest, chat=chat)

@@ -145,6 +145,34 @@ def proxy_table(rows: Sequence[CellSummary]) -> str:
     return _table(list(PROXY_TABLE), sorted(rows, key=key))
 
 
+CHAT_TABLE = (
+    ("transport", "transport", "transport"),
+    ("users", "users", "int"),
+    ("interval", "interval_s", "seconds"),
+    ("answers", "answers", "int"),
+    ("first token p50 ms", "ttft_p50_ms", "number"),
+    ("first token p99 ms", "ttft_p99_ms", "number"),
+    ("token delay p50 ms", "latency_p50_ms", "number"),
+    ("token delay p99 ms", "latency_p99_ms", "number"),
+    ("gap p50 ms", "gap_p50_ms", "number"),
+    ("gap p99 ms", "gap_p99_ms", "number"),
+    ("requests/answer", "requests_per_answer", "number"),
+    ("bytes/token", "bytes_per_event", "number"),
+    ("server CPU µs/token", "server_cpu_us_per_event", "number"),
+    ("flags", "flags", "flags"),
+)
+"""The chat table's columns: how one answer reached its user over each transport."""
+
+
+def chat_table(rows: Sequence[CellSummary]) -> str:
+    """The chat cells (`lab bench --chat`), by transport, then users and repeat."""
+    ordered = sorted(rows, key=lambda r: (TRANSPORT_ORDER.get(r.transport, 99), r.users, r.repeat))
+    columns = list(CHAT_TABLE)
+    if len({r.repeat for r in rows}) > 1:
+        columns.insert(2, ("repeat", "repeat", "int"))
+    return _table(columns, ordered)
+
+
 def _table(columns: list[tuple[str, str, str]], rows: Sequence[CellSummary]) -> str:
     lines = [
         "| " + " | ".join(h for h, _c, _k in columns) + " |",

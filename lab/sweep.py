@@ -37,9 +37,11 @@ from lab.cell_measurement import (
 )
 from lab.cell_path import proxied, relayed, what_reached_the_clients
 from lab.cell_summary import CellSummary
+from lab.chat.measurement import measure_chat_cell
 from lab.formatting import fmt_number
 from lab.lab_process import LabProcess
 from lab.measurement import Cell
+from lab.names import CHAT
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
 from lab.progress import Progress, clock
 from lab.provenance import git_commit, machine, versions
@@ -48,9 +50,11 @@ from lab.sweep_plan import BenchConfig
 
 
 @contextmanager
-def scenario_file(transport: str) -> Iterator[Path]:
-    """The transport's Locust file, from the installed package (editable or not)."""
-    with resources.as_file(resources.files("lab.scenarios") / f"{transport}.py") as path:
+def scenario_file(cell: Cell) -> Iterator[Path]:
+    """The cell's Locust file (its transport's, or the chat's), from the installed package
+    (editable or not)."""
+    name = CHAT if cell.workload == CHAT else cell.transport
+    with resources.as_file(resources.files("lab.scenarios") / f"{name}.py") as path:
         yield path
 
 
@@ -82,6 +86,8 @@ def locust_command(
         "--poll-interval": f"{cell.interval_s or config.interval_s:g}",
         "--longpoll-timeout": f"{cell.timeout_s or config.timeout_s:g}",
     }
+    if cell.workload == CHAT:
+        options["--chat-transport"] = cell.transport
     processes = config.processes_for(cell)
     if processes > 1:
         options["--processes"] = str(processes)
@@ -161,7 +167,7 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
         LabProcess(server_args(cell), log=work / "server.log") as server,
         proxied(server.url, cell.via, work / "nginx") as nginx,
         relayed(nginx.url if nginx else server.url, cell.rtt_ms, work / "relay.log") as clients_url,
-        scenario_file(cell.transport) as scenario,
+        scenario_file(cell) as scenario,
     ):
         command = locust_command(
             cell, config, scenario, clients_url, run_dir / cell.name, log_dir, run_time
@@ -192,20 +198,14 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
     (run_dir / f"{cell.name}_metrics.json").write_text(
         json.dumps({"before": before, "after": after}, indent=1) + "\n"
     )
-    window = (before["time"], after["time"])
-    client_bytes, gateway_timeouts = what_reached_the_clients(cell, work, before, after)
-    result = measure_cell(
-        cell,
-        before,
-        after,
-        read_deliveries(log_dir, *window),
-        busiest_process_percent(cpu_before, cpu_after, cpu_window_s),
-        count_client_errors(run_dir / f"{cell.name}_failures.csv"),
-        config.interval_s,
-        config.timeout_s,
-        client_bytes=client_bytes,
-        gateway_timeouts=gateway_timeouts,
-    )
+    client_errors = count_client_errors(run_dir / f"{cell.name}_failures.csv")
+    client_cpu = busiest_process_percent(cpu_before, cpu_after, cpu_window_s)
+    if cell.workload == CHAT:
+        result = measure_chat_cell(cell, before, after, log_dir, client_cpu, client_errors)
+    else:
+        result = measure_ticker_cell(
+            cell, config, work, before, after, log_dir, client_cpu, client_errors
+        )
     result.connected_after_s = round(connected_after, 2)
     if stopped_early:
         result.problems.insert(0, "Locust stopped before the window ended")
@@ -217,6 +217,32 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
             0, f"Locust exited with code {exit_code} (see {work / 'locust.log'})"
         )
     return result
+
+
+def measure_ticker_cell(
+    cell: Cell,
+    config: BenchConfig,
+    work: Path,
+    before: dict,
+    after: dict,
+    log_dir: Path,
+    client_cpu: float,
+    client_errors: int,
+) -> CellResult:
+    window = (before["time"], after["time"])
+    client_bytes, gateway_timeouts = what_reached_the_clients(cell, work, before, after)
+    return measure_cell(
+        cell,
+        before,
+        after,
+        read_deliveries(log_dir, *window),
+        client_cpu,
+        client_errors,
+        config.interval_s,
+        config.timeout_s,
+        client_bytes=client_bytes,
+        gateway_timeouts=gateway_timeouts,
+    )
 
 
 def point_latest(out: Path, run_id: str) -> None:
@@ -259,7 +285,8 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     for index, cell in enumerate(cells):
         progress.begin(
             index,
-            f"{cell.transport} x {cell.users} users"
+            ("chat over " if cell.workload == CHAT else "")
+            + f"{cell.transport} x {cell.users} users"
             + (f", every {cell.interval_s:g} s" if cell.interval_s else ""),
         )
         try:
@@ -318,10 +345,26 @@ def print_summary(rows: list[CellSummary], problems: dict[str, list[str]], out: 
     def shown(value: float | None) -> str:
         return "–" if value is None else fmt_number(value)
 
-    print(
-        f"\n{'cell':<34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'B/event':>8} {'CPU µs/ev':>9}",
-        file=out,
-    )
+    chat = [row for row in rows if row.workload == CHAT]
+    rows = [row for row in rows if row.workload != CHAT]
+    if chat:
+        print(
+            f"\n{'chat cell':<34} {'TTFT p50':>9} {'delay p50':>9} {'gap p99':>8} "
+            f"{'req/answer':>10}   (ms; delay: each token's receipt minus its server stamp)",
+            file=out,
+        )
+        for row in chat:
+            print(
+                f"{row.cell:<34} {shown(row.ttft_p50_ms):>9} {shown(row.latency_p50_ms):>9} "
+                f"{shown(row.gap_p99_ms):>8} {shown(row.requests_per_answer):>10}",
+                file=out,
+            )
+    if rows:
+        print(
+            f"\n{'cell':<34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'B/event':>8} "
+            f"{'CPU µs/ev':>9}",
+            file=out,
+        )
     for row in rows:
         print(
             f"{row.cell:<34} {shown(row.latency_p50_ms):>8} {shown(row.latency_p99_ms):>8} "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lab.names import ARRIVALS, TRANSPORTS
 from lab.proxy.profiles import DIRECT, PROFILES
-from lab.sweep_plan import BenchConfig
+from lab.sweep_plan import CHAT_USERS, BenchConfig
 
 
 def _values(values: tuple) -> str:
@@ -31,8 +31,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--users",
         nargs="+",
         type=int,
-        default=list(defaults.users),
-        help=f"user counts (default: {_values(defaults.users)})",
+        default=None,
+        help=f"user counts (default: {_values(defaults.users)}; with --chat, "
+        f"{_values(CHAT_USERS)})",
     )
     add(
         "--rate",
@@ -141,6 +142,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         "committed reference run's 42 cells (about 30 minutes)",
     )
     add(
+        "--chat",
+        action="store_true",
+        help="compare the transports on chat answers instead of the ticker: every user asks "
+        "a question, reads the answer token by token to its end and asks again; each "
+        f"transport at {_values(CHAT_USERS)} users unless --users says otherwise",
+    )
+    add(
         "--quick",
         action="store_true",
         help="a smoke run in under a minute: 20 users, 2 events/s, 5 s windows",
@@ -152,7 +160,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_from_args(args: argparse.Namespace) -> int:
     config = BenchConfig(
         transports=tuple(args.transports),
-        users=tuple(args.users),
+        users=tuple(args.users or (CHAT_USERS if args.chat else BenchConfig.users)),
+        chat=args.chat,
         rates=tuple(args.rates),
         arrivals=args.arrivals,
         interval_s=args.interval,

@@ -10,8 +10,9 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lab.chat.measurement import LOAD_QUESTION
 from lab.measurement import Cell
-from lab.names import TRANSPORTS
+from lab.names import CHAT, TRANSPORTS
 from lab.proxy.profiles import DIRECT, VIA_PREFIX, parse_via
 from lab.settings import LONGPOLL_TIMEOUT_S
 
@@ -24,6 +25,10 @@ interval: short polling's cost per event falls as 1/(λT) while long polling's s
 request per event, which a single rate cannot show."""
 QUICK_USERS, QUICK_RATES, QUICK_DURATION_S = (20,), (2.0,), 5.0
 """A smoke run: one small cell per transport, in under a minute."""
+QUICK_CHAT_USERS = (10,)
+
+CHAT_USERS = (1, 10, 100)
+"""Users asking questions at once in a chat sweep: alone, a class, a small service."""
 
 BUFFERED_WINDOW_S = 40.0
 """The least window of an SSE cell through nginx:buffered. nginx passes a stream on when a
@@ -59,6 +64,9 @@ class BenchConfig:
     vias: tuple[str, ...] = (DIRECT,)
     """What the clients go through: `direct`, or `nginx:<profile>` (lab.proxy.profiles)."""
     repeat: int = 1
+    chat: bool = False
+    """Chat answers instead of the ticker: each transport at each user count, every user
+    asking, reading the answer to its end and asking again (scenarios/chat.py)."""
     preset: str = ""
     """A named plan instead of the product of the settings above (see PRESETS)."""
     processes: str = "auto"
@@ -69,7 +77,8 @@ class BenchConfig:
 
     def make_quick(self) -> None:
         """A smoke run: few users, one rate, short windows, no sweeps."""
-        self.users, self.rates = QUICK_USERS, QUICK_RATES
+        self.users = QUICK_CHAT_USERS if self.chat else QUICK_USERS
+        self.rates = QUICK_RATES
         self.duration_s, self.settle_s = QUICK_DURATION_S, 1.0
         self.interval_sweep, self.quick = (), True
 
@@ -84,6 +93,11 @@ class BenchConfig:
             (any(i <= 0 for i in self.interval_sweep), "--interval-sweep must be above 0"),
             (any(not 0 <= r <= 5000 for r in self.rtts_ms), "--rtt must be 0 to 5000 ms"),
             (self.repeat < 1, "--repeat must be 1 or more"),
+            (
+                self.chat and (self.vias != (DIRECT,) or any(self.rtts_ms)),
+                "--chat runs on loopback, directly: leave out --via and --rtt",
+            ),
+            (self.chat and bool(self.preset), "--chat and --preset are two different plans"),
         )
         found = [message for failed, message in checks if failed]
         for via in self.vias:
@@ -116,6 +130,8 @@ class BenchConfig:
         A preset replaces all of this with its own cells."""
         if self.preset:
             return PRESETS[self.preset](self)
+        if self.chat:
+            return self.chat_cells()
         points = [
             (transport, users, rate, self.interval_s, rtt)
             for rtt in self.rtts_ms
@@ -138,6 +154,24 @@ class BenchConfig:
         if VIA_PREFIX + "short-timeout" in self.vias:
             cells += self.idle_timeout_cells()
         return cells
+
+    def chat_cells(self) -> list[Cell]:
+        """Each transport answering questions at each user count, each `repeat` times
+        (short polling at the run's interval)."""
+        return [
+            Cell(
+                transport=transport,
+                users=users,
+                rate=LOAD_QUESTION.tokens_per_s,
+                interval_s=self.interval_s if transport == "short_polling" else None,
+                payload_pad_bytes=0,
+                repeat=repeat,
+                workload=CHAT,
+            )
+            for repeat in range(1, self.repeat + 1)
+            for transport in self.transports
+            for users in self.users
+        ]
 
     def idle_timeout_cells(self) -> list[Cell]:
         """Through nginx:short-timeout, a quiet source: SSE with a late and an early

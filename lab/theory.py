@@ -122,14 +122,14 @@ def _number(name: str, value: object) -> float:
     return float(value)
 
 
-def _positive(name: str, value: object, unit: str) -> float:
+def positive(name: str, value: object, unit: str) -> float:
     number = _number(name, value)
     if not 0 < number < math.inf:
         raise ValueError(f"{name} must be more than 0 {unit}, not {value!r}.")
     return number
 
 
-def _not_negative(name: str, value: object, unit: str) -> float:
+def not_negative(name: str, value: object, unit: str) -> float:
     number = _number(name, value)
     if not 0 <= number < math.inf:
         raise ValueError(f"{name} must be 0 {unit} or more, not {value!r}.")
@@ -159,7 +159,7 @@ def empty_poll_share(rate: float, interval_s: float, arrivals: str) -> float:
     seen from a random phase: an interval holds floor(x) or floor(x)+1 events and is empty
     only when x < 1, with probability 1 − x; so max(0, 1 − x).
     """
-    x = _positive("rate", rate, "events per second") * _positive("interval_s", interval_s, "s")
+    x = positive("rate", rate, "events per second") * positive("interval_s", interval_s, "s")
     if _arrivals(arrivals) == "poisson":
         return math.exp(-x)
     return max(0.0, 1.0 - x)
@@ -188,12 +188,12 @@ def short_polling(
       (when rate·T < 1, one event pays for several polls).
     """
     users = _users(users)
-    rate = _positive("rate", rate, "events per second")
-    interval = _positive("interval_s", interval_s, "s")
+    rate = positive("rate", rate, "events per second")
+    interval = positive("interval_s", interval_s, "s")
     arrivals = _arrivals(arrivals)
-    payload = _not_negative("event_json_bytes", event_json_bytes, "bytes")
-    overhead = _not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
-    network = _not_negative("network_rtt_s", network_rtt_s, "s")
+    payload = not_negative("event_json_bytes", event_json_bytes, "bytes")
+    overhead = not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
+    network = not_negative("network_rtt_s", network_rtt_s, "s")
     events_per_poll = rate * interval
     return Prediction(
         latency_mean_ms=(interval + network) / 2 * 1000,
@@ -268,14 +268,14 @@ def long_polling(
       delivered event (timeouts included; a batch shares one request).
     """
     users = _users(users)
-    rate = _positive("rate", rate, "events per second")
-    timeout = _positive("timeout_s", timeout_s, "s")
+    rate = positive("rate", rate, "events per second")
+    timeout = positive("timeout_s", timeout_s, "s")
     arrivals = _arrivals(arrivals)
-    payload = _not_negative("event_json_bytes", event_json_bytes, "bytes")
-    network = _not_negative("network_rtt_s", network_rtt_s, "s")
-    rtt = _not_negative("round_trip_s", round_trip_s, "s") + network
-    overhead = _not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
-    one_way = _not_negative("one_way_s", one_way_s, "s") + network / 2
+    payload = not_negative("event_json_bytes", event_json_bytes, "bytes")
+    network = not_negative("network_rtt_s", network_rtt_s, "s")
+    rtt = not_negative("round_trip_s", round_trip_s, "s") + network
+    overhead = not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
+    one_way = not_negative("one_way_s", one_way_s, "s") + network / 2
     per_user, timeouts, away = _long_poll_cycle(rate, timeout, rtt, arrivals)
     return Prediction(
         latency_mean_ms=(one_way + away * rtt / 2) * 1000,
@@ -346,16 +346,16 @@ def sse(
     - empty share: None, there are no polls.
     """
     users = _users(users)
-    rate = _positive("rate", rate, "events per second")
-    payload = _not_negative("event_json_bytes", event_json_bytes, "bytes")
-    overhead = _not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
-    one_way = _not_negative("one_way_s", one_way_s, "s")
-    one_way += _not_negative("network_rtt_s", network_rtt_s, "s") / 2
+    rate = positive("rate", rate, "events per second")
+    payload = not_negative("event_json_bytes", event_json_bytes, "bytes")
+    overhead = not_negative("request_overhead_bytes", request_overhead_bytes, "bytes")
+    one_way = not_negative("one_way_s", one_way_s, "s")
+    one_way += not_negative("network_rtt_s", network_rtt_s, "s") / 2
     framing = sse_frame_overhead(event_id, event_type, round(payload))
     requests_per_s = 0.0
     stream_share = 0.0
     if duration_s is not None:
-        duration = _positive("duration_s", duration_s, "s")
+        duration = positive("duration_s", duration_s, "s")
         requests_per_s = users / duration
         stream_share = overhead / (rate * duration)
     return Prediction(

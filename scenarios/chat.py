@@ -15,14 +15,20 @@ Run by hand against a running server (`lab serve`):
 - `short_polling`: the same GET without `wait`, every --poll-interval seconds.
 
 Each answer's time to first token (from asking to the first token in hand) is an "EVENT
-chat first token" entry, and each token's delay (its receipt minus the server's stamp on it)
-an "EVENT chat token" entry, both named after the transport: a token that waits for the
-next poll shows here. A wrong or missing token is a failure under "chat sequence".
+chat first token" entry; each token's delay (its receipt minus the server's stamp on it) is
+a "EVENT chat token" entry, and the time since the answer's previous token arrived a "EVENT
+chat gap" entry, all named after the transport: a token that waits for the next poll shows
+in the first, tokens that come together in the second. A wrong or missing token is a
+failure under "chat sequence". With --events-log, every answer and every token is also
+written to raw logs (lab.chat.measurement), from which `lab bench --chat` takes exact
+percentiles.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import random
 import socket
 from urllib.parse import urlsplit
@@ -34,15 +40,17 @@ from client_measurement import (
 )
 from locust import FastHttpUser, events, task
 
+from lab.chat.measurement import ANSWER_LOG_COLUMNS, LOAD_QUESTION, THINK_S, TOKEN_LOG_COLUMNS
 from lab.chat.model import answer_tokens
+from lab.delivery_recorder import RawLog
 from lab.http_chunks import ChunkedDecoder
 from lab.sse import SSEDecoder
 
 CHAT_TRANSPORTS = ("sse", "long_polling", "short_polling")
 QUESTIONS = ("What is SSE?", "Why does long polling hold the request?", "When is polling fine?")
-MAX_TOKENS, TOKENS_PER_S, FIRST_TOKEN_MS = 30, 20.0, 400.0
-THINK_S = (1.0, 3.0)
-"""Seconds a user reads an answer before asking again (at random in this range)."""
+ANSWER_LOG = RawLog("chat-answers", ANSWER_LOG_COLUMNS)
+TOKEN_LOG = RawLog("chat-tokens", TOKEN_LOG_COLUMNS)
+_user_numbers = itertools.count(1)
 LONG_POLL_WAIT_S = 25
 
 
@@ -56,6 +64,12 @@ def add_chat_options(parser) -> None:
     )
 
 
+@events.quitting.add_listener
+def close_chat_logs(**_kwargs) -> None:
+    ANSWER_LOG.close()
+    TOKEN_LOG.close()
+
+
 class WrongAnswer(Exception):
     """The tokens that came were not the question's answer, in order."""
 
@@ -64,18 +78,18 @@ class ChatUser(FastHttpUser):
     network_timeout = 60.0
 
     def on_start(self) -> None:
-        self.transport = self.environment.parsed_options.chat_transport
+        options = self.environment.parsed_options
+        self.transport = options.chat_transport
+        self.log_folder = getattr(options, "events_log", "")
+        self.user = f"{os.getpid()}-{next(_user_numbers)}"
+        self.answers = 0
 
     @task
     def ask(self) -> None:
         prompt = random.choice(QUESTIONS)
-        question = {
-            "prompt": prompt,
-            "max_tokens": MAX_TOKENS,
-            "tokens_per_s": TOKENS_PER_S,
-            "first_token_ms": FIRST_TOKEN_MS,
-        }
+        question = LOAD_QUESTION.as_json(prompt)
         asked = now()
+        self.requests = 0
         read = {"sse": self.read_stream, "long_polling": self.poll_job}
         reader = read.get(self.transport, self.poll_job)
         try:
@@ -100,6 +114,7 @@ class ChatUser(FastHttpUser):
         tokens: list[tuple[dict, float]] = []
         with socket.create_connection((address.hostname, address.port or 80), timeout=30) as c:
             c.sendall(head + body)
+            self.requests += 1
             received = b""
             while b"\r\n\r\n" not in received:
                 data = c.recv(65536)
@@ -126,6 +141,7 @@ class ChatUser(FastHttpUser):
     def poll_job(self, question: dict) -> list[tuple[dict, float]]:
         """POST /chat/jobs, then poll its tokens: held (long polling) or on a clock (short)."""
         started = self.client.post("/chat/jobs", json=question, name="/chat/jobs")
+        self.requests += 1
         if started.status_code != 201:
             raise ConnectionError(f"POST /chat/jobs answered {started.status_code}")
         job = started.json()["id"]
@@ -138,6 +154,7 @@ class ChatUser(FastHttpUser):
             if after is not None:
                 query += f"&after={after}"
             answer = self.client.get(f"/chat/jobs/{job}{query}", name="/chat/jobs/<id>")
+            self.requests += 1
             arrived = now()
             if answer.status_code != 200:
                 raise ConnectionError(f"GET /chat/jobs answered {answer.status_code}")
@@ -152,16 +169,50 @@ class ChatUser(FastHttpUser):
     # --- what is recorded ------------------------------------------------------------------
 
     def check(self, prompt: str, tokens: list[tuple[dict, float]], asked: float) -> None:
-        expected = list(answer_tokens(prompt, MAX_TOKENS))
+        expected = list(answer_tokens(prompt, LOAD_QUESTION.max_tokens))
         texts = [token["text"] for token, _ in tokens]
+        # Missing tokens, and those in the wrong place or with the wrong text.
+        wrong = max(0, len(expected) - len(texts)) + sum(
+            a != b for a, b in zip(texts, expected, strict=False)
+        )
+        self.answers += 1
+        ttft = (tokens[0][1] - asked) * 1000 if tokens else None
+        self.log(
+            ANSWER_LOG,
+            asked,
+            f"{now():.6f}",
+            self.user,
+            self.answers,
+            len(tokens),
+            wrong,
+            "" if ttft is None else f"{ttft:.3f}",
+            self.requests,
+        )
         if texts != expected:
-            wrong = sum(a != b for a, b in zip(texts, expected, strict=False))
-            message = f"{len(texts)} tokens, {wrong} different from the {len(expected)} expected"
+            message = f"{len(texts)} tokens, {wrong} missing or different of {len(expected)}"
             self.record("chat sequence", 0, WrongAnswer(message))
             return
-        self.record("chat first token", (tokens[0][1] - asked) * 1000, None)
-        for token, arrived in tokens:
-            self.record("chat token", (arrived - token["ts"]) * 1000, None)
+        self.record("chat first token", ttft, None)
+        previous = None
+        for index, (token, arrived) in enumerate(tokens):
+            delay = (arrived - token["ts"]) * 1000
+            gap = None if previous is None else (arrived - previous) * 1000
+            self.record("chat token", delay, None)
+            if gap is not None:
+                self.record("chat gap", gap, None)
+            self.log(
+                TOKEN_LOG,
+                arrived,
+                self.user,
+                self.answers,
+                index,
+                f"{delay:.3f}",
+                "" if gap is None else f"{gap:.3f}",
+            )
+            previous = arrived
+
+    def log(self, raw_log: RawLog, moment: float, *values: object) -> None:
+        raw_log.write(self.log_folder, (f"{moment:.6f}", *values))
 
     def record(self, what: str, milliseconds: float, error: Exception | None) -> None:
         self.environment.events.request.fire(

@@ -59,3 +59,47 @@ def summary(transport: str, users: int, **values) -> CellSummary:
 
 def with_values(row: CellSummary, **values) -> CellSummary:
     return replace(row, **values)
+
+
+def chat_summary(transport: str, users: int, **values) -> CellSummary:
+    """A clean chat cell: the load question's model (30 tokens, 400 ms, 20/s), answered as
+    theory says (short polling every 1 s)."""
+    interval = 1.0 if transport == "short_polling" else None
+    theory = {
+        # (first token ms, token delay mean ms, requests per answer)
+        "sse": (400.0, 0.5, 1.0),
+        "long_polling": (400.0, 0.5, 31.0),
+        "short_polling": (1000.0, 441.7, 4.0),
+    }[transport]
+    measured = {
+        "sse": (402.0, 0.3, 1.2, 1.0),
+        "long_polling": (405.0, 1.5, 9.0, 31.0),
+        "short_polling": (1010.0, 430.0, 960.0, 4.0),
+    }[transport]
+    base = summary(
+        transport,
+        users,
+        interval_s=interval,
+        cell=f"chat-{transport}-u{users}" + ("-i1" if interval else ""),
+        workload="chat",
+        rate=20.0,
+        answers=10 * users,
+        model_first_token_ms=400.0,
+        ttft_p50_ms=measured[0],
+        ttft_p90_ms=measured[0] + 2,
+        ttft_p99_ms=measured[0] + 5,
+        latency_p50_ms=measured[1],
+        latency_mean_ms=measured[1] + 10 if transport == "short_polling" else measured[1],
+        latency_p99_ms=measured[2],
+        latency_max_ms=measured[2] + 1,
+        gap_p50_ms=0.0 if transport == "short_polling" else 50.0,
+        gap_p90_ms=0.0 if transport == "short_polling" else 51.0,
+        gap_p99_ms=1000.0 if transport == "short_polling" else 53.0,
+        requests_per_answer=measured[3],
+        theory_ttft_ms=theory[0],
+        theory_latency_mean_ms=theory[1],
+        theory_requests_per_answer=theory[2],
+        timeout_s=None,
+        payload_pad_bytes=0,
+    )
+    return replace(base, **values)

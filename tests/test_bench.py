@@ -81,3 +81,34 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
     # Nothing is left running: every server and Locust process was stopped.
     leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert leftover.stdout.strip() == ""
+
+
+@pytest.mark.slow
+def test_a_tiny_chat_sweep_writes_chat_rows_that_match_the_model(tmp_path):
+    # Six seconds is longer than one user's longest cycle (a 1.85 s answer, up to 3 s of
+    # reading, a poll's wait), so every user ends an answer inside each window.
+    command = [
+        sys.executable, "-m", "lab", "bench", "--chat", "--users", "2", "--duration", "6",
+        "--settle", "1", "--interval", "0.5", "--out", str(tmp_path), "--run-id", "chat",
+    ]  # fmt: skip
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    run = tmp_path / "chat"
+    with open(run / "summary.csv", newline="") as summary:
+        rows = {row["transport"]: row for row in csv.DictReader(summary)}
+    assert set(rows) == {"short_polling", "long_polling", "sse"}
+    for row in rows.values():
+        assert row["workload"] == "chat" and row["cell"].startswith("chat-"), row
+        assert int(row["answers"]) >= 2, row
+        assert row["events_lost"] == "0" and row["errors"] == "0", row
+        # The model makes its first token after 400 ms: no transport brings it sooner.
+        assert float(row["ttft_p50_ms"]) >= 400 * 0.95, row
+        # Requests per answer are counted by the clients, answer by answer: exact.
+        assert float(row["requests_per_answer"]) == float(row["theory_requests_per_answer"])
+    assert float(rows["sse"]["requests_per_answer"]) == 1.0
+    # Polls every 0.5 s find the first token (made at 0.4 s) at the 0.5 s poll.
+    assert float(rows["short_polling"]["ttft_p50_ms"]) >= 500 * 0.95
+    report = (run / "report.md").read_text()
+    assert "## Chat answers" in report and "### C3." in report
+    assert (run / "charts" / "13_chat_latency.png").exists()
+    assert "chat-sse-u2" in finished.stdout and "TTFT p50" in finished.stdout

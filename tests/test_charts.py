@@ -21,13 +21,21 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
+from rows import chat_summary
 
 from lab import charts
 from lab.charts import CHARTS, draw_all
+from lab.charts.chat import figure_chat_latency, figure_chat_requests
 from lab.charts.latency import figure_latency_vs_users
 from lab.charts.over_time import figure_latency_over_time
 from lab.charts.rates import figure_server_cpu_vs_rate
-from lab.charts.style import CLIENT_BOUND_LABEL, LOST_COLOR, LOST_LABEL, TRANSPORT_COLORS
+from lab.charts.style import (
+    CLIENT_BOUND_LABEL,
+    LOST_COLOR,
+    LOST_LABEL,
+    TRANSPORT_COLORS,
+    MissingData,
+)
 from lab.names import TRANSPORT_LABELS, transport_label
 from lab.run_folder import Run, read_run
 
@@ -95,8 +103,10 @@ def legend_texts(fig) -> list[str]:
 NO_PROXY = {
     "11_latency_by_proxy": "no cell was measured through a proxy (--via nginx:PROFILE)",
     "12_idle_timeout": "no idle-timeout cells (they come with --via nginx:short-timeout)",
+    "13_chat_latency": "no chat cell in this run (lab bench --chat)",
+    "14_chat_requests": "no chat cell in this run (lab bench --chat)",
 }
-"""The proxy charts, which the fixture run (all direct) skips."""
+"""The proxy and chat charts, which the fixture run (all direct, all ticker) skips."""
 
 
 def copy_fixture(tmp_path: Path, leave_out: str = "") -> Path:
@@ -431,3 +441,44 @@ def test_readable_on_a_projector(figures, chart):
     for axis, label in ((ax.xaxis, ax.get_xlabel()), (ax.yaxis, ax.get_ylabel())):
         if axis.get_scale() in ("log", "symlog"):
             assert "log" in label, f"{chart}: a log axis must say so: {label!r}"
+
+
+# --- chat answers ---------------------------------------------------------------------------
+
+
+def chat_only_run(tmp_path: Path, **sse_values) -> Run:
+    rows = [
+        chat_summary(t, u, **(sse_values if t == "sse" else {}))
+        for t in TRANSPORT_COLORS
+        for u in (1, 10, 100)
+    ]
+    return Run(path=tmp_path, rows=[], chat=rows)
+
+
+def test_the_chat_charts_state_what_each_transport_did(tmp_path):
+    run = chat_only_run(tmp_path)
+    latency = figure_chat_latency(run)
+    assert title(latency) == (
+        "The model makes its first token in 400 ms; users had it after 1.01 s over short "
+        "polling, 405 ms over long polling and 402 ms over SSE (median, 100 users)"
+    )
+    # Three panels; the gaps' is linear, so that short polling's gap of 0 is drawn.
+    first, delay, gap = latency.axes[:3]
+    assert (first.get_yscale(), delay.get_yscale(), gap.get_yscale()) == ("linear", "log", "linear")
+    drawn = [y for line in gap.get_lines() for y in line.get_ydata()]
+    assert 0.0 in drawn and 1000.0 in drawn
+    requests = figure_chat_requests(run)
+    assert title(requests) == "Requests per answer: short polling 4.00, long polling 31.0, SSE 1.00"
+    assert "once every 1 s while the answer lasts" in subtitle(requests)
+
+
+def test_a_flagged_chat_cell_is_drawn_hollow(tmp_path):
+    fig = figure_chat_requests(chat_only_run(tmp_path, errors=2))
+    flagged = [line.get_gid() for line in fig.axes[0].get_lines() if line.get_gid()]
+    assert "flagged:lost:chat-sse-u10" in flagged
+
+
+def test_without_chat_cells_the_chat_charts_say_so(tmp_path):
+    for figure in (figure_chat_latency, figure_chat_requests):
+        with pytest.raises(MissingData, match="no chat cell in this run"):
+            figure(Run(path=tmp_path, rows=[]))

@@ -9,7 +9,7 @@ import gevent
 import pytest
 from helpers import run_server, wait_until
 
-from lab.chat.jobs import IDLE_ABORT_S, KEEP_S, ChatJobs, TooManyJobs
+from lab.chat.jobs import IDLE_ABORT_S, KEEP_S, KEPT_PER_ANSWER, ChatJobs, TooManyJobs
 from lab.chat.model import answer_tokens
 from lab.chat.request import ChatRequest
 from lab.metrics import ChatCounters
@@ -148,6 +148,25 @@ def test_the_number_of_jobs_is_limited():
     with pytest.raises(TooManyJobs):
         jobs.start(slow_question())
     jobs.abort_all()
+
+
+def fast_question() -> ChatRequest:
+    return ChatRequest.from_json({"prompt": "f", "max_tokens": 1, "first_token_ms": 0})
+
+
+def test_ended_jobs_do_not_count_against_the_limit_and_the_oldest_are_forgotten():
+    # A class's pace: many short answers, each ended long before KEEP_S.
+    counters = ChatCounters()
+    jobs = ChatJobs(counters, limit=2)
+    started = []
+    for _ in range(3 * 2 * KEPT_PER_ANSWER):
+        started.append(jobs.start(fast_question()))
+        settle(lambda: counters.generating == 0)
+    assert counters.answers_finished == len(started)
+    # At most limit x KEPT_PER_ANSWER ended jobs are kept: the newest ones.
+    assert jobs.count == 2 * KEPT_PER_ANSWER
+    assert jobs.get(started[0].id) is None
+    assert jobs.get(started[-1].id) is started[-1]
 
 
 def test_a_job_stops_generating_on_its_own_when_nobody_asks():

@@ -47,3 +47,14 @@ def test_a_setting_the_ticker_refuses_is_a_sentence_at_start_up():
     )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "rate must be a number of events per second from 0 to 10000" in result.stderr
+
+
+def test_a_chat_bench_through_a_proxy_is_refused_with_a_sentence():
+    result = subprocess.run(
+        [sys.executable, "-m", "lab", "bench", "--chat", "--via", "nginx:passthrough"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "--chat runs on loopback, directly" in result.stderr
+    assert "Traceback" not in result.stderr

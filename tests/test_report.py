@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from rows import chat_summary, with_values
 
-from lab import charts, report
+from lab import charts, report, run_folder
 from lab.claims import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, depends_on
 from lab.cli import main
 from lab.names import TRANSPORT_LABELS
+from lab.run_folder import read_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_small"
 VERDICTS = {HOLDS, DOES_NOT_HOLD, NOT_MEASURED, depends_on("load")}
@@ -38,8 +40,8 @@ def _number(text: str) -> float:
     return float(text.replace(",", "").replace("%", "").strip())
 
 
-def _table(text: str) -> list[dict[str, str]]:
-    section = text.split("## Summary", 1)[1].split("\n## ", 1)[0]
+def _table(text: str, heading: str = "## Summary") -> list[dict[str, str]]:
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("|")]
     header = [h.strip() for h in lines[0].strip("|").split("|")]
     return [
@@ -135,6 +137,55 @@ def test_the_six_claims_are_checked_with_computed_verdicts(written):
         HOLDS,
     ]
     assert all(v in VERDICTS for _n, v in found)
+
+
+# --- chat answers ---------------------------------------------------------------------------
+
+
+def chat_run(folder: Path, with_ticker: bool) -> Path:
+    """A run folder with the chat cells of tests/rows.py (and the fixture's ticker cells)."""
+    rows = [chat_summary(t, u) for t in TRANSPORT_LABELS for u in (1, 10)]
+    rows[-1] = with_values(rows[-1], errors=3)  # SSE at 10 users
+    if with_ticker:
+        shutil.copytree(FIXTURE, folder)
+        rows = read_summary(folder / "summary.csv") + rows
+    folder.mkdir(exist_ok=True)
+    run_folder.write_summary(folder, rows)
+    return folder
+
+
+def test_a_chat_run_reports_its_answers_charts_and_claims(tmp_path):
+    run_dir = chat_run(tmp_path / "chat", with_ticker=False)
+    text = report.write_report(run_dir).read_text(encoding="utf-8")
+    assert text.startswith("# Chat answers: run `chat`")
+    # Nothing of the ticker's: no empty summary, no six claims "not measured".
+    assert "## Summary" not in text and "## Claims checked" not in text
+    assert "3 chat cells" not in text and "6 chat cells in summary.csv" in text
+    assert "answers of 30 tokens, the first after 400 ms, then 20 a second" in text
+    # The flagged cell is listed before the numbers, and flagged in the table.
+    assert text.index("chat-sse-u10") < text.index("## Chat answers")
+    table = _table(text, "## Chat answers")
+    assert [(r["transport"], r["users"]) for r in table][:2] == [
+        ("short polling", "1"),
+        ("short polling", "10"),
+    ]
+    assert table[0]["first token p50 ms"] == "1,010" and table[0]["requests/answer"] == "4.00"
+    assert "⚠ 3 errors" in table[-1]["flags"]
+    for chart in ("13_chat_latency", "14_chat_requests"):
+        assert f"(charts/{chart}.png)" in text and (run_dir / "charts" / f"{chart}.png").is_file()
+    found = re.findall(r"^### C(\d)\. .*?\n\n\*\*Verdict: (.+?)\.\*\*", text, flags=re.M)
+    assert found == [("1", HOLDS), ("2", HOLDS), ("3", HOLDS)]
+    assert "- C1. With SSE, the time to first token is the model's own delay. — **holds**" in text
+
+
+def test_a_run_with_both_kinds_reports_the_ticker_then_the_chat(tmp_path):
+    text = report.write_report(chat_run(tmp_path / "both", with_ticker=True)).read_text()
+    assert text.startswith("# Short polling, long polling and SSE")
+    assert text.index("## Claims checked") < text.index("## Chat answers")
+    assert "Chat answers:" in text.split("## The run", 1)[0]
+    # The ticker's table and claims read only the ticker's cells.
+    summary = text.split("## Summary", 1)[1].split("## Charts", 1)[0]
+    assert "chat" not in summary.lower()
 
 
 # --- lab report -----------------------------------------------------------------------------

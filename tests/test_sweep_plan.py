@@ -90,6 +90,9 @@ def test_cells_carry_only_their_transport_s_settings():
         ({"interval_sweep": (0.0,)}, "--interval-sweep"),
         ({"rtts_ms": (-1.0,)}, "--rtt"),
         ({"repeat": 0}, "--repeat"),
+        ({"chat": True, "vias": ("nginx:passthrough",)}, "--chat runs on loopback"),
+        ({"chat": True, "rtts_ms": (50.0,)}, "--chat runs on loopback"),
+        ({"chat": True, "preset": "reference"}, "--chat and --preset"),
     ],
 )
 def test_settings_that_cannot_run_are_named(values, words):
@@ -146,3 +149,30 @@ def test_http2_is_left_to_a_browser_not_to_the_load_generator():
     assert config.plan() == []
     assert config.browser_vias == ("direct", "nginx:http2")
     assert BenchConfig(vias=("direct", "nginx:gzip")).browser_vias == ()
+
+
+def test_a_chat_plan_is_each_transport_at_each_user_count():
+    config = BenchConfig(chat=True, users=(1, 10, 100), repeat=2)
+    cells = config.plan()
+    assert [(c.transport, c.users, c.repeat) for c in cells[:3]] == [
+        ("short_polling", 1, 1),
+        ("short_polling", 10, 1),
+        ("short_polling", 100, 1),
+    ]
+    assert len(cells) == 18 and len({c.name for c in cells}) == 18
+    assert {c.workload for c in cells} == {"chat"}
+    assert {c.rate for c in cells} == {20.0}  # the model's tokens per second
+    assert cells[0].name == "chat-short_polling-u1-i1"
+    assert cells[-1].name == "chat-sse-u100-n2"
+    assert {c.interval_s for c in cells if c.transport != "short_polling"} == {None}
+    assert {c.timeout_s for c in cells} == {None}
+
+
+def test_a_quick_chat_plan():
+    config = BenchConfig(chat=True)
+    config.make_quick()
+    assert [(c.transport, c.users) for c in config.plan()] == [
+        ("short_polling", 10),
+        ("long_polling", 10),
+        ("sse", 10),
+    ]

@@ -15,8 +15,11 @@ it skipped and why:
     10_latency_over_time.png      latency through each run at the largest user count
     11_latency_by_proxy.png       each transport's latency through each nginx profile
     12_idle_timeout.png           streams cut and 504s through a proxy's short timeout
+    13_chat_latency.png           a chat answer's first token, token delay and gaps by users
+    14_chat_requests.png          HTTP requests per chat answer against users
 
-Charts 1-10 compare the direct cells (no proxy); 11 and 12 the cells through nginx.
+Charts 1-10 compare the direct cells (no proxy); 11 and 12 the cells through nginx; 13 and
+14 the chat cells (`lab bench --chat`).
 
 A point that was measured several times (`--repeat`) is the median of its repeats, with a
 bar from the lowest to the highest. Each chart's title states what it shows, computed from
@@ -33,6 +36,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from lab.charts.chat import figure_chat_latency, figure_chat_requests
 from lab.charts.costs import figure_bytes_per_event, figure_requests_vs_users
 from lab.charts.latency import figure_latency_cdf, figure_latency_vs_users
 from lab.charts.network import figure_latency_vs_rtt
@@ -47,7 +51,16 @@ from lab.charts.rates import (
 from lab.charts.style import DPI, MissingData
 from lab.run_folder import Run
 
-__all__ = ["CHARTS", "PROXY_CHARTS", "Chart", "DrawResult", "MissingData", "draw_all", "save"]
+__all__ = [
+    "CHARTS",
+    "CHAT_CHARTS",
+    "PROXY_CHARTS",
+    "Chart",
+    "DrawResult",
+    "MissingData",
+    "draw_all",
+    "save",
+]
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,11 @@ CHARTS = (
 PROXY_CHARTS = (
     Chart("11_latency_by_proxy", "latency through each proxy profile", figure_latency_by_proxy),
     Chart("12_idle_timeout", "idle connections against a proxy's timeout", figure_idle_timeout),
+)
+
+CHAT_CHARTS = (
+    Chart("13_chat_latency", "how a chat answer arrives", figure_chat_latency),
+    Chart("14_chat_requests", "requests per chat answer", figure_chat_requests),
 )
 
 
@@ -105,7 +123,7 @@ def draw_all(
     out_dir = Path(out_dir) if out_dir is not None else run.path / "charts"
     result = DrawResult()
     direct = run.direct()
-    for chart in CHARTS + PROXY_CHARTS:
+    for chart in CHARTS + PROXY_CHARTS + CHAT_CHARTS:
         try:
             fig = chart.figure(direct if chart in CHARTS else run)
         except MissingData as missing:

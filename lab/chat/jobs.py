@@ -4,7 +4,8 @@ into a job, and clients ask for the tokens after the last one they have.
 A job generates in a greenlet of its own, at its question's timing, whoever is asking. It
 ends finished, or aborted when its client deletes it or stops asking for longer than
 `IDLE_ABORT_S` (a polling client that vanished says nothing; the server notices the silence).
-A job is forgotten `KEEP_S` after it ended. At most `limit` jobs exist at once.
+A job is forgotten `KEEP_S` after it ended, or sooner when more than `KEPT_PER_ANSWER`
+times the limit have ended since (the oldest first). At most `limit` jobs generate at once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ IDLE_ABORT_S = 10.0
 waiting, is aborted: its client has gone (a short poller asks every few seconds)."""
 KEEP_S = 60.0
 """How long an ended job's tokens can still be read."""
+KEPT_PER_ANSWER = 5
+"""Ended jobs kept, per answer the server may generate at once: at a busy server's pace
+(about 26 answers a second for 100 users) they are forgotten after some 40 s instead of 60,
+and memory stays bounded whatever the pace."""
+SWEEP_EVERY_S = 1.0
+"""Requests look for idle jobs at most this often: a busy server answers thousands of polls
+a second, and each needs no more than a one-second-old look."""
 
 
 class TooManyJobs(Exception):
@@ -75,8 +83,9 @@ class Job:
 class ChatJobs:
     """The server's chat jobs: started, read, deleted, aborted when idle, forgotten.
 
-    `limit` bounds both the jobs kept and the answers generated at once (streamed ones
-    included: they share the `generating` counter)."""
+    `limit` bounds the answers generated at once (streamed ones included: they share the
+    `generating` counter); the ended jobs kept are bounded by `KEEP_S` and
+    `KEPT_PER_ANSWER`."""
 
     def __init__(
         self, counters: ChatCounters, limit: int, clock: Callable[[], float] = time.monotonic
@@ -85,14 +94,17 @@ class ChatJobs:
         self.limit = limit
         self.clock = clock
         self._jobs: dict[str, Job] = {}
+        self._ended: dict[str, Job] = {}
+        """The ended jobs still kept, in the order they ended (oldest first)."""
+        self._swept_at = -SWEEP_EVERY_S
 
     @property
     def count(self) -> int:
         return len(self._jobs)
 
     def start(self, question: ChatRequest) -> Job:
-        self.sweep()
-        if len(self._jobs) >= self.limit or self.counters.generating >= self.limit:
+        self._sweep_now_and_then()
+        if self.counters.generating >= self.limit:
             raise TooManyJobs(self.limit)
         job = Job(id=secrets.token_urlsafe(9), question=question, last_asked=self.clock())
         self._jobs[job.id] = job
@@ -100,12 +112,12 @@ class ChatJobs:
         self.counters.generating += 1
         job.worker = gevent.spawn(self._generate, job)
         # A link runs however the worker ends, even killed before it ever ran.
-        job.worker.link(lambda _worker: self._ended(job))
+        job.worker.link(lambda _worker: self._end(job))
         return job
 
     def get(self, job_id: str) -> Job | None:
         """The job, marked as asked about now (None when unknown, or forgotten)."""
-        self.sweep()
+        self._sweep_now_and_then()
         job = self._jobs.get(job_id)
         if job is not None:
             job.last_asked = self.clock()
@@ -115,17 +127,33 @@ class ChatJobs:
         job = self._jobs.pop(job_id, None)
         if job is None:
             return False
+        self._ended.pop(job_id, None)
         self._abort(job)
         return True
 
     def sweep(self) -> None:
         """Abort the jobs nobody asks about; forget the ones that ended long enough ago."""
-        now = self.clock()
-        for job in list(self._jobs.values()):
-            if not job.ended and job.idle(now):
+        now = self._swept_at = self.clock()
+        for job in [j for j in self._jobs.values() if not j.ended]:
+            if job.idle(now):
                 self._abort(job)
-            if job.ended_at is not None and now - job.ended_at > KEEP_S:
-                del self._jobs[job.id]
+        self._forget(now)
+
+    def _sweep_now_and_then(self) -> None:
+        if self.clock() - self._swept_at >= SWEEP_EVERY_S:
+            self.sweep()
+
+    def _forget(self, now: float) -> None:
+        """Forget ended jobs, oldest first: those past `KEEP_S`, and any beyond the most
+        that are kept."""
+        most = self.limit * KEPT_PER_ANSWER
+        while self._ended:
+            job_id, job = next(iter(self._ended.items()))
+            stale = job.ended_at is not None and now - job.ended_at > KEEP_S
+            if not stale and len(self._ended) <= most:
+                break
+            del self._ended[job_id]
+            self._jobs.pop(job_id, None)
 
     def abort_all(self) -> None:
         for job in list(self._jobs.values()):
@@ -155,9 +183,12 @@ class ChatJobs:
         finally:
             job.aborted = not job.done
 
-    def _ended(self, job: Job) -> None:
+    def _end(self, job: Job) -> None:
         job.aborted = not job.done
         job.ended_at = self.clock()
+        if job.id in self._jobs:
+            self._ended[job.id] = job
+            self._forget(job.ended_at)
         self.counters.generating -= 1
         if job.done:
             self.counters.answers_finished += 1

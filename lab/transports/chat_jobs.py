@@ -61,7 +61,9 @@ def read_job(job_id: str) -> Response:
     state = lab_state()
     job = state.chat_jobs.get(job_id)
     if job is None:
-        raise ApiError(404, "there is no such chat answer (unknown, or forgotten after a minute)")
+        raise ApiError(
+            404, "there is no such chat answer (unknown, or ended a while ago and forgotten)"
+        )
     if wait and not job.ended and not tokens_after(job, after):
         job.waiting += 1
         try:
@@ -78,5 +80,7 @@ def read_job(job_id: str) -> Response:
 @blueprint.delete("/chat/jobs/<job_id>")
 def delete_job(job_id: str) -> Response:
     if not lab_state().chat_jobs.delete(job_id):
-        raise ApiError(404, "there is no such chat answer (unknown, or forgotten after a minute)")
+        raise ApiError(
+            404, "there is no such chat answer (unknown, or ended a while ago and forgotten)"
+        )
     return Response(status=204)
