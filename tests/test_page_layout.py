@@ -7,50 +7,19 @@ screenshot of each size is saved under test-artifacts/ for people to look at.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from helpers import run_server
+from layout_checks import ARTIFACTS, SIZES, SMALLEST_TEXT_PX, check_fits, check_side_by_side
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SIZES = [(1920, 1080), (1920, 960), (1366, 768), (1280, 800), (1024, 768)]
-SMALLEST_TEXT_PX = 16
 WAIT_MS = 20_000
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-
-BOXES_JS = """(selectors) => selectors.flatMap((selector) =>
-  [...document.querySelectorAll(selector)]
-    .filter((element) => element.getClientRects().length > 0)
-    .map((element) => {
-      const box = element.getBoundingClientRect();
-      return { name: element.id || selector, left: box.left, top: box.top,
-               right: box.right, bottom: box.bottom };
-    }))"""
-# Every element that shows text of its own (or is a form control), with its font size.
-TEXTS_JS = """() => {
-  const found = [];
-  for (const element of document.body.querySelectorAll("*")) {
-    if (element.getClientRects().length === 0) continue;
-    const style = getComputedStyle(element);
-    if (style.visibility !== "visible") continue;
-    const ownText = [...element.childNodes].some(
-      (node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim() !== "");
-    if (!ownText && !element.matches("input, select, button")) continue;
-    found.push({
-      tag: element.tagName.toLowerCase(),
-      text: (element.textContent || element.placeholder || "").trim().slice(0, 40),
-      px: parseFloat(style.fontSize),
-    });
-  }
-  return found;
-}"""
-# Boxes whose content is wider than they are: text cut off or drawn over a neighbour.
-TOO_WIDE_JS = """() => [...document.querySelectorAll(
+# Boxes that must hold their content without cutting it off or drawing over a neighbour.
+TICKER_BOXES = (
     "header, .controls, .control, .strip .cell, .panel h2, .counters > div, #streams, "
-    + ".streams-head, .stream-list li, footer")]
-  .filter((box) => box.getClientRects().length > 0 && box.scrollWidth > box.clientWidth + 1)
-  .map((box) => `${box.className || box.tagName}: ${box.textContent.trim().slice(0, 60)}`)"""
+    ".streams-head, .stream-list li, footer"
+)
+
 # Parts of a panel that must be whole (not cut off by the panel's edge), and labels or
 # figures cut short with an ellipsis.
 PANEL_JS = """(panel) => {
@@ -98,44 +67,10 @@ def open_page(chromium, url: str, width: int, height: int, lang: str):
     return page
 
 
-def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
-    """Pairs of boxes that share more than a pixel of area."""
-    pairs = []
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1 :]:
-            wide = min(a["right"], b["right"]) - max(a["left"], b["left"])
-            high = min(a["bottom"], b["bottom"]) - max(a["top"], b["top"])
-            if wide > 1 and high > 1:
-                pairs.append((a["name"], b["name"]))
-    return pairs
-
-
 def check_layout(page, width: int, height: int, blocks: list[str]) -> list[dict]:
     """Everything the layout promises at this size; returns the text sizes found."""
-    panels = page.evaluate(BOXES_JS, [".panel"])
-    assert len(panels) == 3
-    tops = [box["top"] for box in panels]
-    assert max(tops) - min(tops) <= 3, f"the panels are not in one row: {panels}"
-    by_left = sorted(panels, key=lambda box: box["left"])
-    for left, right in zip(by_left, by_left[1:], strict=False):
-        assert left["right"] <= right["left"] + 0.5, f"panels overlap: {left} {right}"
-
-    boxes = page.evaluate(BOXES_JS, blocks)
-    assert overlapping(boxes) == [], boxes
-    for box in boxes:
-        assert box["left"] >= 0 and box["top"] >= 0, box
-        assert box["right"] <= width + 0.5 and box["bottom"] <= height + 0.5, box
-
-    scroll = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-    )
-    assert scroll[0] <= width and scroll[1] <= height, f"the page scrolls: {scroll}"
-
-    assert page.evaluate(TOO_WIDE_JS) == []
-
-    texts = page.evaluate(TEXTS_JS)
-    small = [text for text in texts if text["px"] < SMALLEST_TEXT_PX]
-    assert small == [], small
+    check_side_by_side(page, ".panel", 3)
+    texts = check_fits(page, width, height, blocks, TICKER_BOXES)
     chart_fonts = page.evaluate(
         "() => Object.values(window.lab.panels).map((panel) => panel.chart.fontPx)"
     )

@@ -1,7 +1,8 @@
 /* Labels and explanations in English and Korean.
  *
- * Static text carries data-i18n="key" (or data-i18n-placeholder); text written by the
- * script is kept as a key plus parameters so that switching the language rewrites it too.
+ * Static text carries data-i18n="key" (or data-i18n-placeholder, -title, -aria-label); text
+ * written by the script is kept as a key plus parameters so that switching the language
+ * rewrites it too.
  * The texts themselves are in messages_en.js and messages_ko.js, one key set each.
  */
 
@@ -43,6 +44,9 @@ function apply(root) {
   }
   for (const element of (root || document).querySelectorAll("[data-i18n-title]")) {
     element.title = t(element.dataset.i18nTitle);
+  }
+  for (const element of (root || document).querySelectorAll("[data-i18n-aria-label]")) {
+    element.setAttribute("aria-label", t(element.dataset.i18nAriaLabel));
   }
 }
 

@@ -10,6 +10,21 @@ export class LongPolling extends Panel {
     this.cursor = null;
     this.timeoutParam = `&timeout=${LONGPOLL_TIMEOUT_S}`;
     this.inFlightSince = null;
+    this.controller = null;
+  }
+
+  /* Ends the held request: the browser closes its connection. */
+  pause() {
+    super.pause();
+    if (this.controller) this.controller.abort();
+    this.controller = null;
+    this.inFlightSince = null;
+  }
+
+  resume() {
+    super.resume();
+    this.cursor = null; // asks /source where "now" is
+    this.start();
   }
 
   /* A held long poll is answered the moment there is news. One still unanswered long after
@@ -25,8 +40,8 @@ export class LongPolling extends Panel {
   }
 
   /* Where "now" is, without waiting: /source tells the newest id (not a long-poll request). */
-  async findCursor() {
-    for (let failures = 1; ; failures += 1) {
+  async findCursor(run) {
+    for (let failures = 1; run === this.run; failures += 1) {
       try {
         const response = await fetch("source", { cache: "no-store" });
         const body = await response.json();
@@ -37,18 +52,24 @@ export class LongPolling extends Panel {
       } catch (error) {
         /* retried below */
       }
+      if (run !== this.run) break;
       const delay = backoffMs(failures);
       this.reconnecting();
       this.setStatus("problem", "status.unreachable", { seconds: formatSeconds(delay) });
       await sleep(delay);
     }
+    return null;
   }
 
+  /* One loop per run: a pause ends it, and resume() starts the next. */
   async start() {
+    const run = this.run;
     let failures = 0;
-    for (;;) {
+    while (run === this.run) {
       if (this.cursor === null) {
-        this.cursor = await this.findCursor();
+        const cursor = await this.findCursor(run);
+        if (run !== this.run) return;
+        this.cursor = cursor;
         this.lastId = this.cursor;
         if (this.awaitingFirstAfterRestart) this.setStatus("restarting", "status.restarting");
         else if (this.resumeFrom !== null) this.setStatus("reconnecting", "status.reconnecting");
@@ -57,6 +78,7 @@ export class LongPolling extends Panel {
       this.counters.requests += 1;
       this.dirty = true;
       const controller = new AbortController();
+      this.controller = controller;
       // A held request normally ends within the timeout; past it by far, the connection is
       // dead (a sleeping laptop, a vanished network) and only a new request can tell.
       const guard = setTimeout(() => controller.abort(), (LONGPOLL_TIMEOUT_S + 15) * 1000);
@@ -71,8 +93,9 @@ export class LongPolling extends Panel {
         });
         buffer = await response.arrayBuffer();
       } catch (error) {
-        this.inFlightSince = null;
         clearTimeout(guard);
+        if (run !== this.run) return; // paused: the abort was ours
+        this.inFlightSince = null;
         failures += 1;
         const delay = backoffMs(failures);
         this.reconnecting();
@@ -80,8 +103,9 @@ export class LongPolling extends Panel {
         await sleep(delay);
         continue;
       }
-      this.inFlightSince = null;
       clearTimeout(guard);
+      if (run !== this.run) return;
+      this.inFlightSince = null;
       this.counters.bytes += buffer.byteLength;
       const body = decodeJson(buffer);
       if (response.status === 200 && body) {

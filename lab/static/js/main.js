@@ -1,4 +1,5 @@
-/* The classroom page: the same events through short polling, long polling and SSE.
+/* The classroom page: the same events through short polling, long polling and SSE (the
+ * ticker view), and one chat answer through the same three (the chat view).
  *
  * Everything the page keeps is bounded: 50 rows per list, fixed chart buckets, a capped
  * map of recent event types. Counters are plain integers that only the transports and the
@@ -7,6 +8,7 @@
  */
 
 import { Access } from "./access.js";
+import { ChatView } from "./chat.js";
 import { Controls } from "./controls.js";
 import { ExtraStreams } from "./extra_streams.js";
 import { Stall } from "./helpers.js";
@@ -27,6 +29,7 @@ const longPolling = new LongPolling(document.getElementById("panel-long"));
 const sse = new ServerSentEvents(document.getElementById("panel-sse"));
 const panels = [shortPolling, longPolling, sse];
 const strip = new MetricsStrip();
+const chat = new ChatView();
 
 let lastChartDraw = 0;
 let takenSince = null;
@@ -44,11 +47,16 @@ function frame() {
   else if (takenSince === null) takenSince = now;
   // Only a limit that exists can be the reason a request waits.
   const atLimit = ExtraStreams.active && ExtraStreams.connectionLimit !== Infinity;
+  strip.render(now, atLimit, takenSince);
+  // The paused panels are hidden: nothing of theirs moves, and a hidden chart has no size.
+  if (document.body.dataset.view === "chat") {
+    requestAnimationFrame(frame);
+    return;
+  }
   for (const panel of panels) {
     if (panel.dirty || due) panel.render(nowS);
     panel.showStall(now, atLimit, takenSince);
   }
-  strip.render(now, atLimit, takenSince);
   if (ExtraStreams.active) {
     ExtraStreams.render({
       sse: sse.connection(now, takenSince),
@@ -80,8 +88,30 @@ function resetPage() {
   Controls.result("result.reset");
 }
 
+/* The ticker's three panels, or the chat's three columns. The browser opens at most 6
+ * HTTP/1.1 connections to one server; the ticker's stream and held long poll keep 2 of them
+ * for ever, the chat's stream and long poll want 2 more, and every poll and /metrics
+ * request needs one while it lasts. So the chat view pauses the ticker's panels (their
+ * connections close) and the ticker view resumes them live, after stopping any answer. */
+function showView(view) {
+  if (document.body.dataset.view === view) return;
+  document.body.dataset.view = view;
+  for (const button of document.querySelectorAll("button[data-view]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === view));
+  }
+  if (view === "chat") {
+    if (ExtraStreams.active) ExtraStreams.close();
+    for (const panel of panels) panel.pause();
+  } else {
+    chat.stop();
+    for (const panel of panels) panel.resume();
+    lastChartDraw = 0;
+  }
+}
+
 /* The server's settings, with every /metrics answer. */
 function settingsFromServer(body) {
+  chat.showServer(body.chat);
   Controls.showSource(body.source);
   const simulatedMs = (body.network && body.network.simulated_rtt_ms) || 0;
   // Behind a simulated network every answer is late by its round trip; only a wait beyond
@@ -112,10 +142,18 @@ strip.onSnapshot = settingsFromServer;
 Access.readToken();
 TheoryText.init({ short: shortPolling, long: longPolling, sse });
 Controls.init(shortPolling, {
-  interval: (ms) => TheoryText.update({ intervalMs: ms }),
+  interval: (ms) => {
+    TheoryText.update({ intervalMs: ms });
+    chat.setIntervalMs(ms);
+  },
   reset: resetPage,
 });
+chat.setIntervalMs(shortPolling.intervalMs);
+for (const button of document.querySelectorAll("button[data-view]")) {
+  button.addEventListener("click", () => showView(button.dataset.view));
+}
 I18N.onChange(() => {
+  chat.retranslate();
   for (const panel of panels) panel.retranslate();
   TheoryText.render(true);
   lastChartDraw = 0;
@@ -133,6 +171,8 @@ requestAnimationFrame(frame);
 window.lab = {
   panels: { short: shortPolling, long: longPolling, sse },
   strip,
+  chat,
+  showView,
   ExtraStreams,
   TheoryText,
 };

@@ -38,6 +38,9 @@ export class Panel {
     this.latencyLast = null;
     this.awaitingFirstAfterRestart = false;
     this.resumeFrom = null; // set while reconnecting: the id we resume after
+    this.paused = false;
+    // Bumped by pause(): a request still under way from before it sees that it is stale.
+    this.run = 0;
     this.chart = new LatencyChart(element.querySelector("[data-chart]"), COLOURS[key]);
     this.list = element.querySelector("[data-events]");
     this.statusElement = element.querySelector("[data-status]");
@@ -130,6 +133,26 @@ export class Panel {
     Types.clear();
     News.reset();
     this.setStatus("restarting", "status.restarting");
+  }
+
+  /* The chat tab needs the browser's connections (6 per server over HTTP/1.1): this panel
+   * lets go of its own and asks nothing until resume(). Each transport closes what it holds. */
+  pause() {
+    this.paused = true;
+    this.run += 1;
+    this.setStatus("paused", "status.paused");
+  }
+
+  /* Live again from now, as a new page would start. What was published meanwhile was never
+   * asked for, so the id check starts again at the next event instead of calling the
+   * skipped ids lost; a row says where the pause was. */
+  resume() {
+    this.paused = false;
+    this.run += 1;
+    if (this.lastId !== null) this.notice("paused", "row.paused", { id: this.lastId });
+    this.lastId = null;
+    this.resumeFrom = null;
+    this.setStatus("starting", "status.starting");
   }
 
   /* How long this panel's request has been stuck in the browser (0: it is not). */

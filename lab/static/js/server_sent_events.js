@@ -26,6 +26,20 @@ export class ServerSentEvents extends Panel {
     this.open("sse");
   }
 
+  /* Closing the EventSource ends its request: the browser closes the connection. */
+  pause() {
+    super.pause();
+    if (this.source) this.source.close();
+    this.source = null;
+    this.pendingJumps = [];
+  }
+
+  resume() {
+    super.resume();
+    this.failures = 0;
+    this.open("sse"); // live: no Last-Event-ID, so nothing published meanwhile is replayed
+  }
+
   listen(type) {
     if (this.types.has(type) || type === "gap" || type === "close") return;
     if (this.types.size >= MAX_SSE_TYPES) return; // then shown as "not listened for"
@@ -60,6 +74,7 @@ export class ServerSentEvents extends Panel {
 
   /* The browser gave up on this stream (the server answered with an error status). */
   async refused(source) {
+    const run = this.run;
     source.close();
     this.source = null;
     this.failures += 1;
@@ -72,12 +87,13 @@ export class ServerSentEvents extends Panel {
     } catch (error) {
       /* the server is unreachable: try the stream again after a pause */
     }
+    if (run !== this.run) return; // paused (or paused and resumed) meanwhile
     if (newest === null || newest === undefined) {
       this.setStatus("problem", "status.unreachable", {
         seconds: formatSeconds(backoffMs(this.failures)),
       });
       await sleep(backoffMs(this.failures));
-      this.refused({ close() {} });
+      if (run === this.run) this.refused({ close() {} });
       return;
     }
     if (this.lastId !== null && this.lastId > newest) {

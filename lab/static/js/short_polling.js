@@ -29,6 +29,20 @@ export class ShortPolling extends Panel {
     this.poll();
   }
 
+  pause() {
+    super.pause();
+    clearTimeout(this.timer);
+    this.timer = null;
+    // A poll under way is answered at once; its answer is dropped (see poll).
+    this.inFlightSince = null;
+  }
+
+  resume() {
+    super.resume();
+    this.cursor = null; // the first poll learns where "now" is
+    this.poll();
+  }
+
   jitteredIntervalMs() {
     return this.intervalMs * (1 - POLL_JITTER + Math.random() * 2 * POLL_JITTER);
   }
@@ -54,6 +68,7 @@ export class ShortPolling extends Panel {
   }
 
   async poll() {
+    const run = this.run;
     this.lastStart = performance.now();
     this.inFlightSince = this.lastStart;
     const learning = this.cursor === null;
@@ -65,6 +80,7 @@ export class ShortPolling extends Panel {
     try {
       const response = await fetch(url, { cache: "no-store" });
       const buffer = await response.arrayBuffer();
+      if (run !== this.run) return; // paused meanwhile: this answer belongs to before
       this.counters.bytes += buffer.byteLength;
       const body = decodeJson(buffer);
       if (response.status === 200 && body) {
@@ -79,16 +95,17 @@ export class ShortPolling extends Panel {
         this.setStatus("problem", "status.refused", { reason: response.status });
       }
     } catch (error) {
+      if (run !== this.run) return;
       this.failures += 1;
       this.reconnecting();
       this.setStatus("problem", "status.unreachable", {
         seconds: formatSeconds(this.intervalMs),
       });
     } finally {
-      this.inFlightSince = null;
+      if (run === this.run) this.inFlightSince = null;
       this.dirty = true;
     }
-    this.schedule(gap);
+    if (run === this.run) this.schedule(gap);
   }
 
   batch(body) {
