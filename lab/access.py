@@ -69,15 +69,15 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def token_is_valid() -> bool | None:
-    """True or False for the token sent; None when none was sent."""
-    given = request.headers.get(TOKEN_HEADER)
+def token_is_valid(given: str | None = None) -> bool | None:
+    """True or False for the token sent (the header, unless `given`); None when none was."""
+    given = given or request.headers.get(TOKEN_HEADER)
     if not given:
         return None
     return hmac.compare_digest(given.encode(), lab_state().settings.token.encode())
 
 
-def _cross_site() -> str | None:
+def cross_site_reason() -> str | None:
     """Why a browser says this request comes from another site (None when it does not)."""
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
@@ -95,7 +95,7 @@ def changes_state(view: Callable) -> Callable:
 
     @functools.wraps(view)
     def guarded(*args, **kwargs):
-        reason = _cross_site()
+        reason = cross_site_reason()
         if reason:
             raise ApiError(
                 403,

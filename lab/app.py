@@ -17,7 +17,7 @@ from lab.metrics import Metrics
 from lab.settings import Settings
 from lab.state import LabState
 from lab.ticker import Ticker
-from lab.transports import chat, chat_jobs, long_polling, short_polling, sse
+from lab.transports import chat, chat_jobs, long_polling, short_polling, sse, websocket
 
 
 class LabJSONProvider(DefaultJSONProvider):
@@ -65,6 +65,16 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     )
     errors.init_app(app)
     access.init_app(app)
-    for module in (short_polling, long_polling, sse, chat, chat_jobs, control, access, page):
+    for module in (
+        short_polling,
+        long_polling,
+        sse,
+        websocket,
+        chat,
+        chat_jobs,
+        control,
+        access,
+        page,
+    ):
         app.register_blueprint(module.blueprint)
     return app

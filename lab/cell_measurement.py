@@ -108,6 +108,9 @@ def is_gateway_timeout(error: str) -> bool:
     return GATEWAY_TIMEOUT_TEXT.search(error) is not None
 
 
+STREAMS = ("sse", "websocket")
+"""The transports whose every user holds one connection open for the whole run."""
+
 CONNECTED_SHARE = 0.9
 """Users counted as connected: every held stream (SSE) or 90% of the user count (long polls
 in flight between two requests, short polls spread over an interval, are not all seen)."""
@@ -139,7 +142,7 @@ def users_connected(
         seen = requests / seconds * interval
         return seen >= CONNECTED_SHARE * cell.users, seen
     seen = float(counters["open"])
-    if cell.transport == "sse":
+    if cell.transport in STREAMS:
         return seen >= cell.users, seen
     if seen >= CONNECTED_SHARE * cell.users:
         return True, seen
@@ -158,7 +161,8 @@ class CellResult:
     """This cell's rows of events.csv (every `sample_every`-th delivery in the window)."""
     sample_every: int
     frame_arithmetic: float | None = None
-    """SSE only: the mean overhead the frame arithmetic predicts for the delivered events."""
+    """SSE and WebSocket: the mean overhead the frame arithmetic predicts for the delivered
+    events."""
     connected_after_s: float | None = None
     """How long after Locust started all its users were connected."""
 
@@ -215,7 +219,7 @@ def measure_cell(
         client_bytes_per_event=(
             client_bytes / len(payloads) if client_bytes is not None and payloads else None
         ),
-        reconnects=summary.requests if cell.transport == "sse" else None,
+        reconnects=summary.requests if cell.transport in STREAMS else None,
         gateway_timeouts=gateway_timeouts,
     )
     ids, latencies = deliveries.event_ids, deliveries.latencies_ms
@@ -230,6 +234,10 @@ def measure_cell(
             theory.sse_frame_overhead(event_id, "tick", size)
             for event_id, size in zip(ids, payloads, strict=True)
         ) / len(ids)
+    elif cell.transport == "websocket" and ids:
+        frame_arithmetic = sum(theory.websocket_frame_overhead(size) for size in payloads) / len(
+            ids
+        )
     return CellResult(
         cell, summary, summary.verdict.problems(), events_rows, sample_every, frame_arithmetic
     )

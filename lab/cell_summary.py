@@ -147,6 +147,11 @@ class CellSummary:
     is a stream that was cut and reopened)."""
     gateway_timeouts: int | None = None
     """Responses the proxy answered 504 (Gateway Timeout) in the window; None when direct."""
+    drop_every_s: float | None = None
+    """The drop cells: POST /drop this often in the window (empty: never)."""
+    client_resumes: bool | None = None
+    """The drop cells: whether the clients resumed from their last id (False: the events
+    published while they reconnected are lost by design, and measured, not flagged)."""
     workload: str = TICKER
     """'ticker' (the event source's events) or 'chat' (answers streamed token by token).
     In a chat row an event is a token: `rate` is the model's tokens per second, `latency_*`
@@ -171,7 +176,7 @@ class CellSummary:
     @property
     def verdict(self) -> CellVerdict:
         return CellVerdict(
-            lost=self.events_lost,
+            lost=0 if self.client_resumes is False else self.events_lost,
             repeated=self.events_repeated,
             errors=self.errors,
             client_cpu_percent=self.client_cpu_percent,

@@ -8,9 +8,10 @@ from flask import Blueprint, Response, jsonify
 
 from lab.access import changes_state
 from lab.errors import ApiError
+from lab.event_source import Event
 from lab.json_body import json_body
 from lab.json_bytes import NotEncodable
-from lab.state import lab_state
+from lab.state import LabState, lab_state
 from lab.ticker import TickerSettingsError
 
 blueprint = Blueprint("control", __name__)
@@ -26,7 +27,13 @@ RESERVED_TYPES = {"gap", "close", "error", "open"}
 @blueprint.post("/publish")
 @changes_state
 def publish() -> tuple[Response, int]:
-    body = json_body()
+    event = publish_event(lab_state(), json_body())
+    return Response(event.json_bytes, mimetype="application/json"), 201
+
+
+def publish_event(state: LabState, body: object) -> Event:
+    """Publish the event a client sent (POST /publish, or a WebSocket frame): a JSON object
+    with "data" and optionally "type" (ApiError 400 saying what is wrong)."""
     if not isinstance(body, dict) or "data" not in body:
         raise ApiError(400, 'send a JSON object with "data" (any JSON) and optionally "type"')
     unknown = sorted(set(body) - {"type", "data"})
@@ -47,10 +54,9 @@ def publish() -> tuple[Response, int]:
             "EventSource use it",
         )
     try:
-        event = lab_state().source.publish(event_type, body["data"])
+        return state.source.publish(event_type, body["data"])
     except NotEncodable as error:
         raise ApiError(400, f"the data cannot be sent on: {error}") from None
-    return Response(event.json_bytes, mimetype="application/json"), 201
 
 
 @blueprint.get("/source")

@@ -15,6 +15,9 @@ CLIENT_SOCKET_KEY = "lab.client_socket"
 """WSGI environ key under which the server puts the client's socket (absent elsewhere)."""
 CLIENT_GONE_KEY = "lab.client_gone"
 """WSGI environ key set when a held request's client went away: nothing more is written."""
+UPGRADE_KEY = "lab.upgrade"
+"""WSGI environ key under which an accepted upgrade (a WebSocket) leaves the function that
+runs it on the connection, instead of a response body (absent for every other request)."""
 
 DROPPED, SHUTTING_DOWN, CLIENT_GONE, TIMED_OUT = "dropped", "shutting down", "client gone", None
 
@@ -84,6 +87,11 @@ class Hold:
         """Called from the event loop: resume the waiting greenlet, if it is waiting."""
         if self._waiter is not None:
             self._waiter.switch(reason)
+
+    def client_left(self) -> None:
+        """The client went away, as seen by whoever reads its socket (a WebSocket's reader)."""
+        self._gone()
+        self.wake(CLIENT_GONE)
 
     def drop(self, reason: str = DROPPED) -> None:
         self.dropped = True

@@ -36,7 +36,7 @@ from lab.deadline_reader import (
     ReadTimedOut,
 )
 from lab.errors import error_body
-from lab.held import CLIENT_GONE_KEY, CLIENT_SOCKET_KEY
+from lab.held import CLIENT_GONE_KEY, CLIENT_SOCKET_KEY, UPGRADE_KEY
 from lab.metrics import OTHER, transport_of
 from lab.sending import send_parts_within
 
@@ -245,6 +245,27 @@ class CountingHandler(WSGIHandler):
             return False  # its length is unknown: it could go on for ever
         left = (self.content_length or 0) - getattr(body, "position", 0)
         return left <= self.server.settings.max_body_bytes
+
+    # --- an upgraded connection (a WebSocket) ------------------------------------------------
+
+    def process_result(self):
+        upgrade = self.environ.get(UPGRADE_KEY)
+        if upgrade is None:
+            return super().process_result()
+        # The app accepted an upgrade: the connection is the session's from here on, with
+        # no deadline on reading (its pings find a dead client), and closed when it ends.
+        self.close_connection = True
+        self._reader.start(NONE, None)
+        upgrade(self)
+        return None
+
+    def send(self, data: bytes) -> None:
+        """An upgraded session's bytes out: counted, and within --write-timeout."""
+        self._send_parts([data])
+
+    def read(self) -> bytes:
+        """An upgraded session's next bytes in (counted), or b"" when the client closed."""
+        return self.rfile.read1(65536)
 
     # --- writing the response -------------------------------------------------------------
 

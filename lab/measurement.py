@@ -148,6 +148,10 @@ class Cell:
     workload: str = TICKER
     """What the clients receive: the ticker's events, or chat answers (`rate` is then the
     model's tokens per second)."""
+    drop_every_s: float | None = None
+    """POST /drop this often in the window, each client reconnecting a second later."""
+    resumes: bool = True
+    """Whether the clients resume from their last id when they reconnect."""
 
     @property
     def name(self) -> str:
@@ -165,6 +169,8 @@ class Cell:
             name += f"-hb{self.heartbeat_s:g}"
         if self.rtt_ms:
             name += f"-rtt{self.rtt_ms:g}"
+        if self.drop_every_s is not None:
+            name += f"-drop{self.drop_every_s:g}" + ("" if self.resumes else "-noresume")
         if self.via != "direct":
             name += "-" + self.via.replace(":", "-")
         if self.repeat > 1:
@@ -197,7 +203,7 @@ def summarize_cell(
     delivered = server["events_sent"]
     bytes_per_event = ratio(server["bytes_in"] + server["bytes_out"], delivered)
     payload = ratio(math.fsum(payload_bytes), len(payload_bytes))
-    polling = cell.transport != "sse"
+    polling = cell.transport in ("short_polling", "long_polling")
     overhead = None
     if bytes_per_event is not None and payload is not None:
         overhead = bytes_per_event - payload
@@ -214,6 +220,8 @@ def summarize_cell(
         repeat=cell.repeat,
         via=cell.via,
         heartbeat_s=cell.heartbeat_s,
+        drop_every_s=cell.drop_every_s,
+        client_resumes=None if cell.drop_every_s is None else cell.resumes,
         duration_s=round(duration_s, 3),
         events_published=server["published"],
         events_expected=server["published"] * cell.users,

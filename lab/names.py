@@ -6,14 +6,27 @@ names from here, so that adding a transport starts with one line below.
 
 from __future__ import annotations
 
-TRANSPORTS = ("short_polling", "long_polling", "sse")
+TRANSPORTS = ("short_polling", "long_polling", "sse", "websocket")
 """Every transport, in the order the lab shows them."""
 
-TRANSPORT_LABELS = {"short_polling": "short polling", "long_polling": "long polling", "sse": "SSE"}
+TRANSPORT_LABELS = {
+    "short_polling": "short polling",
+    "long_polling": "long polling",
+    "sse": "SSE",
+    "websocket": "WebSocket",
+}
 """How a transport is named in running text."""
 
-TRANSPORT_PATHS = {"short_polling": "/poll", "long_polling": "/longpoll", "sse": "/sse"}
+TRANSPORT_PATHS = {
+    "short_polling": "/poll",
+    "long_polling": "/longpoll",
+    "sse": "/sse",
+    "websocket": "/ws",
+}
 """The address each transport is served at."""
+
+CHAT_TRANSPORTS = ("short_polling", "long_polling", "sse")
+"""The transports a chat answer is served over (POST /chat streams it; /chat/jobs polls it)."""
 
 CHAT = "chat"
 """The chat workload (a question answered token by token, lab.chat) and the counters of its

@@ -22,9 +22,10 @@ from lab.cell_summary import CellSummary
 from lab.claims import Verdict, check_claims
 from lab.claims.chat import check_chat_claims
 from lab.claims.proxy import check_proxy_claims, uses_proxy
+from lab.claims.websocket import check_websocket_claims
 from lab.run_description import describe_run
 from lab.run_folder import Run, read_run
-from lab.summary_table import chat_table, proxy_table, summary_table
+from lab.summary_table import chat_table, drop_table, proxy_table, summary_table
 
 # --- the report -----------------------------------------------------------------------------
 
@@ -122,6 +123,7 @@ def render_report(
     ticker = bool(rows) or not run.chat
     verdicts = check_claims(run.direct().rows) if ticker else []
     chat_verdicts = check_chat_claims(run.chat)
+    websocket_verdicts = check_websocket_claims(rows, manifest.get("publish_cost"))
     browser_checks = manifest.get("browser_checks") or []
     proxied = uses_proxy(rows) or bool(browser_checks)
     proxy_verdicts = check_proxy_claims(rows, browser_checks) if proxied else []
@@ -159,6 +161,9 @@ def render_report(
     if proxied:
         out += ["", "Behind a proxy:", ""]
         out += [f"- P{v.number}. {v.claim} — **{v.verdict}**" for v in proxy_verdicts]
+    if websocket_verdicts:
+        out += ["", "WebSocket against SSE:", ""]
+        out += [f"- W{v.number}. {v.claim} — **{v.verdict}**" for v in websocket_verdicts]
     if chat_verdicts:
         out += ["", "Chat answers:", ""] if ticker else []
         out += [f"- C{v.number}. {v.claim} — **{v.verdict}**" for v in chat_verdicts]
@@ -213,6 +218,8 @@ def render_report(
         out += _verdict_section(v)
     if proxied:
         out += _proxy_section(run, drawn_names, skipped, proxy_verdicts)
+    if websocket_verdicts:
+        out += _websocket_section(run, websocket_verdicts)
     if run.chat:
         out += _chat_section(run, drawn, skipped, chat_verdicts)
     return "\n".join(out).rstrip() + "\n"
@@ -285,6 +292,26 @@ def _proxy_section(
     ]
     for v in verdicts:
         out += _verdict_section(v, prefix="P")
+    return out
+
+
+def _websocket_section(run: Run, verdicts: Sequence[Verdict]) -> list[str]:
+    drops = [r for r in run.rows if r.drop_every_s is not None]
+    out = [
+        "## WebSocket against SSE",
+        "",
+        "WebSocket runs in every chart above beside the other three: one upgraded "
+        "connection per user, each event one JSON text frame. Below, the differences the "
+        "notes' comparison tables name, measured. In the drop cells the server closes every "
+        "stream and socket (POST /drop) every few seconds and each client comes back a "
+        "second later: SSE with `Last-Event-ID`, WebSocket with its last id in the address "
+        "(logic its client must carry), and WebSocket without it.",
+        "",
+    ]
+    if drops:
+        out += [drop_table(drops), ""]
+    for v in verdicts:
+        out += _verdict_section(v, prefix="W")
     return out
 
 

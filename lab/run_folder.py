@@ -223,9 +223,13 @@ class Run:
         return self.path.name
 
     def direct(self) -> Run:
-        """The run's cells on the direct path (no proxy, the server's own heartbeat): what
-        the first charts and claims compare. The cells behind a proxy have their own."""
-        kept = [r for r in self.rows if r.via == DIRECT and r.heartbeat_s is None]
+        """The run's cells on the direct path (no proxy, the server's own heartbeat, no
+        drops): what the first charts and claims compare. The others have their own."""
+        kept = [
+            r
+            for r in self.rows
+            if r.via == DIRECT and r.heartbeat_s is None and r.drop_every_s is None
+        ]
         return replace(self, rows=kept)
 
     def row(self, cell: str) -> CellSummary | None:

@@ -173,6 +173,29 @@ def chat_table(rows: Sequence[CellSummary]) -> str:
     return _table(columns, ordered)
 
 
+DROP_TABLE = (
+    ("transport", "transport", "transport"),
+    ("users", "users", "int"),
+    ("events/s", "rate", "number"),
+    ("drop every", "drop_every_s", "seconds"),
+    ("resumes", "client_resumes", "text"),
+    ("reconnections", "reconnects", "int"),
+    ("events received", "events_received", "int"),
+    ("lost", "events_lost", "int"),
+    ("p50 ms", "latency_p50_ms", "number"),
+    ("p99 ms", "latency_p99_ms", "number"),
+    ("flags", "flags", "flags"),
+)
+"""The drop cells' columns: what each client lost across the server's drops."""
+
+
+def drop_table(rows: Sequence[CellSummary]) -> str:
+    ordered = sorted(
+        rows, key=lambda r: (TRANSPORT_ORDER.get(r.transport, 99), not r.client_resumes)
+    )
+    return _table(list(DROP_TABLE), ordered)
+
+
 def _table(columns: list[tuple[str, str, str]], rows: Sequence[CellSummary]) -> str:
     lines = [
         "| " + " | ".join(h for h, _c, _k in columns) + " |",
@@ -189,7 +212,8 @@ def _table(columns: list[tuple[str, str, str]], rows: Sequence[CellSummary]) -> 
                 value = row.get(column)
                 cells.append(fmt_seconds(value) if value is not None else "–")
             elif kind == "text":
-                cells.append(str(row.get(column) or "–"))
+                value = row.get(column)
+                cells.append({True: "yes", False: "no", None: "–"}.get(value, str(value or "–")))
             elif kind == "flags":
                 flags = row.verdict.short()
                 cells.append(f"**⚠ {flags}**" if flags else "")

@@ -36,17 +36,16 @@ from lab.cell_measurement import (
     users_connected,
 )
 from lab.cell_path import proxied, relayed, what_reached_the_clients
-from lab.cell_summary import CellSummary
 from lab.chat.measurement import measure_chat_cell
-from lab.formatting import fmt_number
 from lab.lab_process import LabProcess
 from lab.measurement import Cell
 from lab.names import CHAT
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
 from lab.progress import Progress, clock
 from lab.provenance import git_commit, machine, versions
-from lab.proxy.profiles import DIRECT
-from lab.sweep_plan import BenchConfig
+from lab.publish_cost import measure_publish_cost
+from lab.sweep_output import print_frame_checks, print_summary
+from lab.sweep_plan import RECONNECT_AFTER_S, BenchConfig
 
 
 @contextmanager
@@ -88,10 +87,14 @@ def locust_command(
     }
     if cell.workload == CHAT:
         options["--chat-transport"] = cell.transport
+    if cell.drop_every_s is not None:
+        options["--reconnect-after"] = f"{RECONNECT_AFTER_S:g}"
     processes = config.processes_for(cell)
     if processes > 1:
         options["--processes"] = str(processes)
     flags = ["--headless", "--csv-full-history", "--reset-stats", "--only-summary"]
+    if not cell.resumes:
+        flags.append("--no-resume")
     pairs = [part for option in options.items() for part in option]
     return [sys.executable, "-m", "locust", "-f", str(scenario), *flags, *pairs]
 
@@ -153,6 +156,27 @@ def wait_for_users(
             )
 
 
+def measure(
+    url: str, cell: Cell, window_s: float, locust: subprocess.Popen, progress: Progress
+) -> None:
+    """Wait out the measured window; in a drop cell, POST /drop at each of its intervals."""
+    end = time.monotonic() + window_s
+    every = cell.drop_every_s
+    while every is not None and time.monotonic() + every < end:
+        progress.wait_until(time.monotonic() + every, "measuring", locust)
+        post_drop(url)
+    progress.wait_until(end, "measuring", locust)
+
+
+def post_drop(url: str) -> None:
+    import urllib.request  # not at the top, as in fetch_metrics
+
+    drop = urllib.request.Request(url + "/drop", method="POST", data=b"{}")
+    drop.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(drop, timeout=30) as response:
+        response.read()
+
+
 def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress) -> CellResult:
     work = run_dir / "raw" / cell.name
     log_dir = work / "deliveries"
@@ -184,7 +208,7 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
                 progress.wait_until(time.monotonic() + config.settle_s, "settling", locust)
                 cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
                 before = fetch_metrics(server.url)
-                progress.wait_until(time.monotonic() + window_s, "measuring", locust)
+                measure(server.url, cell, window_s, locust, progress)
                 after = fetch_metrics(server.url)
                 cpu_after = process_tree_cpu(locust.pid)
                 cpu_window_s = time.monotonic() - cpu_started
@@ -243,6 +267,15 @@ def measure_ticker_cell(
         client_bytes=client_bytes,
         gateway_timeouts=gateway_timeouts,
     )
+
+
+def publish_comparison(run_dir: Path, out: TextIO) -> dict:
+    """One client's messages as POST /publish and as WebSocket frames, on a fresh server."""
+    print("Comparing a client's messages: POST /publish against WebSocket frames", file=out)
+    args = ["--host", "127.0.0.1", "--port", "0", "--paused"]
+    (run_dir / "raw").mkdir(exist_ok=True)
+    with LabProcess(args, log=run_dir / "raw" / "publish-server.log") as server:
+        return measure_publish_cost(server.url)
 
 
 def point_latest(out: Path, run_id: str) -> None:
@@ -307,6 +340,8 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
             }
         )
     progress.done()
+    if "websocket" in config.transports and not (config.quick or config.chat):
+        manifest["publish_cost"] = publish_comparison(run_dir, out)
     if config.browser_vias:
         from lab.browser_check import run_checks  # drives Chromium, which only this needs
 
@@ -318,74 +353,9 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     point_latest(config.out, run_id)
     problems = {r.cell.name: r.problems for r in results if r.problems} | failed
     print_summary([r.summary for r in results], problems, out)
-    for result in results:
-        # The arithmetic assumes the server's own chunked stream, which only a direct cell
-        # (or an HTTP/1.1 proxy) reads; a reconnection's request bytes are not framing.
-        plain_stream = result.cell.via == DIRECT and not result.summary.requests
-        if (
-            plain_stream
-            and result.frame_arithmetic is not None
-            and result.summary.overhead_bytes_per_event
-        ):
-            print(
-                f"{result.cell.name}: SSE overhead per event measured "
-                f"{result.summary.overhead_bytes_per_event:.2f} bytes; frame arithmetic (id, "
-                f"event and data lines, blank line, chunk framing) "
-                f"{result.frame_arithmetic:.2f} bytes",
-                file=out,
-            )
+    print_frame_checks(results, out)
     if config.report:
         from lab import report  # draws with matplotlib, which only the report needs
 
         print(f"Report: {report.write_report(run_dir)}", file=out, flush=True)
     return run_dir
-
-
-def print_summary(rows: list[CellSummary], problems: dict[str, list[str]], out: TextIO) -> None:
-    def shown(value: float | None) -> str:
-        return "–" if value is None else fmt_number(value)
-
-    chat = [row for row in rows if row.workload == CHAT]
-    rows = [row for row in rows if row.workload != CHAT]
-    if chat:
-        print(
-            f"\n{'chat cell':<34} {'TTFT p50':>9} {'delay p50':>9} {'gap p99':>8} "
-            f"{'req/answer':>10}   (ms; delay: each token's receipt minus its server stamp)",
-            file=out,
-        )
-        for row in chat:
-            print(
-                f"{row.cell:<34} {shown(row.ttft_p50_ms):>9} {shown(row.latency_p50_ms):>9} "
-                f"{shown(row.gap_p99_ms):>8} {shown(row.requests_per_answer):>10}",
-                file=out,
-            )
-    if rows:
-        print(
-            f"\n{'cell':<34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'B/event':>8} "
-            f"{'CPU µs/ev':>9}",
-            file=out,
-        )
-    for row in rows:
-        print(
-            f"{row.cell:<34} {shown(row.latency_p50_ms):>8} {shown(row.latency_p99_ms):>8} "
-            f"{shown(row.requests_per_s):>8} {shown(row.bytes_per_event):>8} "
-            f"{shown(row.server_cpu_us_per_event):>9}",
-            file=out,
-        )
-    timeouts = {row.cell: row.gateway_timeouts for row in rows if row.gateway_timeouts}
-    if timeouts:
-        print(
-            "\nA proxy answered 504 (Gateway Timeout) in: "
-            + ", ".join(f"{cell} ({count:,})" for cell, count in timeouts.items())
-            + "; the report's 'Behind a proxy' section says why.",
-            file=out,
-        )
-    if problems:
-        print("\nPROBLEMS: these cells cannot be taken at face value:", file=out)
-        for name, found in problems.items():
-            for problem in found:
-                print(f"  {name}: {problem}", file=out)
-    else:
-        print(
-            "\nNo cell lost or repeated an event, hit an error or saturated its client.", file=out
-        )

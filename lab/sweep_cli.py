@@ -139,7 +139,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         choices=["reference"],
         default="",
         help="a named plan instead of the product of the options: 'reference' runs the "
-        "committed reference run's 42 cells (about 30 minutes)",
+        "reference run's 55 cells (about 35 minutes; the committed one ran the first three "
+        "transports' 42)",
     )
     add(
         "--chat",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lab.chat.measurement import LOAD_QUESTION
 from lab.measurement import Cell
-from lab.names import CHAT, TRANSPORTS
+from lab.names import CHAT, CHAT_TRANSPORTS, TRANSPORTS
 from lab.proxy.profiles import DIRECT, VIA_PREFIX, parse_via
 from lab.settings import LONGPOLL_TIMEOUT_S
 
@@ -34,6 +34,11 @@ BUFFERED_WINDOW_S = 40.0
 """The least window of an SSE cell through nginx:buffered. nginx passes a stream on when a
 4 KB buffer has filled: about 30 small events, 15 s at 2 events/s. A shorter window would
 show nothing arriving at all rather than events arriving late and together."""
+DROP_EVERY_S = 5.0
+"""The drop cells: POST /drop this often while they are measured..."""
+RECONNECT_AFTER_S = 1.0
+"""...and each client reconnects this long after its connection ended (a browser's
+EventSource waits its `retry:`; a WebSocket client waits what its author chose)."""
 IDLE_PERIOD_S = 15.0
 """Through nginx:short-timeout, the idle-timeout cells publish one event every 15 s (evenly,
 so that every gap is the same): longer than the proxy's 10 s read timeout, shorter than two
@@ -98,6 +103,10 @@ class BenchConfig:
                 "--chat runs on loopback, directly: leave out --via and --rtt",
             ),
             (self.chat and bool(self.preset), "--chat and --preset are two different plans"),
+            (
+                self.chat and not set(self.transports) & set(CHAT_TRANSPORTS),
+                "--chat compares short polling, long polling and SSE: choose one of them",
+            ),
         )
         found = [message for failed, message in checks if failed]
         for via in self.vias:
@@ -153,10 +162,30 @@ class BenchConfig:
         ]
         if VIA_PREFIX + "short-timeout" in self.vias:
             cells += self.idle_timeout_cells()
+        if "websocket" in self.transports and self.duration_s >= 2 * DROP_EVERY_S:
+            cells += self.drop_cells()
         return cells
 
+    def drop_cells(self) -> list[Cell]:
+        """The streams through repeated drops, at the middle user count and rate: SSE and
+        WebSocket resuming from their last id, and WebSocket without resume. Only when the
+        window holds at least two drops (not in a --quick run)."""
+        users = sorted(self.users)[(len(self.users) - 1) // 2]
+        rate = self.main_rate
+        kinds = [("websocket", True), ("websocket", False)]
+        if "sse" in self.transports:
+            kinds.insert(0, ("sse", True))
+        return [
+            replace(
+                self.cell(transport, users, rate, self.interval_s),
+                drop_every_s=DROP_EVERY_S,
+                resumes=resumes,
+            )
+            for transport, resumes in kinds
+        ]
+
     def chat_cells(self) -> list[Cell]:
-        """Each transport answering questions at each user count, each `repeat` times
+        """Each chat transport answering questions at each user count, each `repeat` times
         (short polling at the run's interval)."""
         return [
             Cell(
@@ -170,6 +199,7 @@ class BenchConfig:
             )
             for repeat in range(1, self.repeat + 1)
             for transport in self.transports
+            if transport in CHAT_TRANSPORTS
             for users in self.users
         ]
 
@@ -254,13 +284,14 @@ def _is_http2(via: str) -> bool:
 
 
 def reference_plan(config: BenchConfig) -> list[Cell]:
-    """The committed reference run: the default sweep three times over, then users, the
-    poll interval and a network round trip, each varied from the default's middle cell.
+    """The reference run: the default sweep three times over, then users, the poll interval
+    and a network round trip, each varied from the default's middle cell. With the four
+    transports (the committed results/reference ran the first three, 42 cells):
 
-    - 3 transports x 100 users x 0.2, 1 and 5 events/s, 3 repeats (27 cells): the spread;
-    - 3 transports x 10 and 1,000 users at 1 event/s (6 cells): the scale;
+    - 4 transports x 100 users x 0.2, 1 and 5 events/s, 3 repeats (36 cells): the spread;
+    - 4 transports x 10 and 1,000 users at 1 event/s (8 cells): the scale;
     - short polling at 100 users, 1 event/s, every 0.5, 2 and 5 s (3 cells): the interval;
-    - 3 transports at 100 users, 1 event/s, with 50 and 200 ms of round trip (6 cells).
+    - 4 transports at 100 users, 1 event/s, with 50 and 200 ms of round trip (8 cells).
     """
     base = BenchConfig(**{**vars(config), "preset": ""})
     cells = [

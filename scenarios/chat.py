@@ -44,9 +44,9 @@ from lab.chat.measurement import ANSWER_LOG_COLUMNS, LOAD_QUESTION, THINK_S, TOK
 from lab.chat.model import answer_tokens
 from lab.delivery_recorder import RawLog
 from lab.http_chunks import ChunkedDecoder
+from lab.names import CHAT_TRANSPORTS
 from lab.sse import SSEDecoder
 
-CHAT_TRANSPORTS = ("sse", "long_polling", "short_polling")
 QUESTIONS = ("What is SSE?", "Why does long polling hold the request?", "When is polling fine?")
 ANSWER_LOG = RawLog("chat-answers", ANSWER_LOG_COLUMNS)
 TOKEN_LOG = RawLog("chat-tokens", TOKEN_LOG_COLUMNS)

@@ -1,8 +1,9 @@
 """What the three Locust scenarios share: their options, and the glue between Locust and
 the lab's delivery recorder (lab.delivery_recorder), which does the measuring.
 
-Options: --poll-interval, --longpoll-timeout, and --events-log DIR (the raw per-delivery
-logs the sweep reads, one CSV per process).
+Options: --poll-interval, --longpoll-timeout, --reconnect-after (a stream's wait before it
+reconnects), and --events-log DIR (the raw per-delivery logs the sweep reads, one CSV per
+process).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ def add_options(parser) -> None:
         type=float,
         default=LONGPOLL_TIMEOUT_S,
         help="seconds the server may hold a long poll (default %(default)s)",
+    )
+    parser.add_argument(
+        "--reconnect-after",
+        type=float,
+        default=0.0,
+        help="seconds a stream or socket client waits before reconnecting after its "
+        "connection ended, as a browser waits (default %(default)s)",
     )
     parser.add_argument(
         "--events-log",

@@ -81,6 +81,8 @@ class SSEUser(User):
             gevent.sleep(1)
         finally:
             connection.close()
+        # The stream ended (POST /drop, a restart): wait as a browser would, then resume.
+        gevent.sleep(self.environment.parsed_options.reconnect_after)
 
     def read_stream(self, connection: socket.socket, started: float) -> None:
         # A buffering proxy holds back even the response's head until its buffer fills: wait

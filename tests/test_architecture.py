@@ -70,6 +70,7 @@ PAGE_PANELS = {
     "short_polling": "short_polling.js",
     "long_polling": "long_polling.js",
     "sse": "server_sent_events.js",
+    "websocket": "websocket.js",
 }
 
 

@@ -46,8 +46,11 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
     with open(run / "summary.csv", newline="") as summary:
         reader = csv.DictReader(summary)
         assert tuple(reader.fieldnames) == SUMMARY_COLUMNS
-        rows = {row["transport"]: row for row in reader}
-    assert set(rows) == {"short_polling", "long_polling", "sse"}
+        every = list(reader)
+    # A 3 s window holds no drop (one every 5 s): no drop cells.
+    assert not any(r["drop_every_s"] for r in every)
+    rows = {row["transport"]: row for row in every}
+    assert set(rows) == {"short_polling", "long_polling", "sse", "websocket"}
     for transport, row in rows.items():
         assert int(row["events_received"]) > 0, transport
         assert row["events_lost"] == "0" and row["events_repeated"] == "0", row
@@ -65,8 +68,10 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
     assert 50 < float(rows["short_polling"]["latency_mean_ms"]) < 1200
     assert float(rows["long_polling"]["latency_p50_ms"]) < 200
     assert float(rows["sse"]["latency_p50_ms"]) < 200
-    # SSE is one request per user, made before the window: none inside it.
-    assert rows["sse"]["requests"] == "0"
+    # SSE and WebSocket make one request per user, before the window: none inside it.
+    assert rows["sse"]["requests"] == rows["websocket"]["requests"] == "0"
+    # A WebSocket event's overhead is its frame's header: 2 bytes for these small events.
+    assert float(rows["websocket"]["overhead_bytes_per_event"]) == 2.0
     assert float(rows["short_polling"]["requests_per_s"]) == pytest.approx(3.0, rel=0.5)
 
     with open(run / "events.csv", newline="") as events:

@@ -21,7 +21,7 @@ from helpers import START_TIMEOUT, run_server, stop_process, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PANELS = ("short", "long", "sse")
+PANELS = ("short", "long", "sse", "ws")
 WAIT_MS = 20_000
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
@@ -40,14 +40,14 @@ IDS_SINCE_RESTART_JS = """(panel) => {
   }
   return ids;
 }"""
-EVENTS_AT_LEAST_JS = """(minimum) => ["short", "long", "sse"].every((panel) => {
+EVENTS_AT_LEAST_JS = """(minimum) => ["short", "long", "sse", "ws"].every((panel) => {
   const cell = document.querySelector(`#panel-${panel} [data-c="events"]`);
   return Number(cell.dataset.value || 0) >= minimum[panel];
 })"""
 # Records every text each panel's status line shows, so short-lived states can be checked.
 STATUS_LOG_JS = """() => {
-  window.statusLog = { short: [], long: [], sse: [] };
-  for (const panel of ["short", "long", "sse"]) {
+  window.statusLog = { short: [], long: [], sse: [], ws: [] };
+  for (const panel of ["short", "long", "sse", "ws"]) {
     const status = document.querySelector(`#panel-${panel} [data-status]`);
     new MutationObserver(() => window.statusLog[panel].push(status.textContent))
       .observe(status, { childList: true, characterData: true, subtree: true });
@@ -118,14 +118,14 @@ def notices(page, panel: str, kind: str) -> list[str]:
     )
 
 
-def test_three_panels_receive_the_same_ids(page):
+def test_four_panels_receive_the_same_ids(page):
     wait_for_events(page, 15)
     ids = {panel: page.evaluate(IDS_JS, panel) for panel in PANELS}
     for panel, shown in ids.items():
         assert shown == sorted(shown, reverse=True), f"{panel} is not newest-first: {shown}"
         assert len(shown) <= 50
     # The panels started a moment apart and short polling lags by up to an interval: compare
-    # the ids that all three lists cover.
+    # the ids that all four lists cover (the WebSocket's are the SSE stream's, one by one).
     low = max(min(shown) for shown in ids.values())
     high = min(max(shown) for shown in ids.values())
     assert high - low >= 5, ids
@@ -134,23 +134,43 @@ def test_three_panels_receive_the_same_ids(page):
     assert_continuous(page)
 
 
-def test_a_published_message_reaches_all_three_panels(page):
-    text = "안녕하세요, class 42"
-    page.fill("#message", text)
-    page.press("#message", "Enter")
+def message_everywhere(page, text: str) -> None:
     page.wait_for_function(
-        """(text) => ["short", "long", "sse"].every((panel) =>
+        """(text) => ["short", "long", "sse", "ws"].every((panel) =>
           [...document.querySelectorAll(`#panel-${panel} [data-events] li[data-id]`)]
             .some((row) => row.textContent.includes(text)))""",
         arg=text,
         timeout=WAIT_MS,
     )
+
+
+def test_a_published_message_reaches_all_four_panels(page):
+    text = "안녕하세요, class 42"
+    page.fill("#message", text)
+    page.press("#message", "Enter")
+    message_everywhere(page, text)
     result = page.text_content("#control-result")
     assert result.startswith("Published as id ")
     published_id = int(result.removeprefix("Published as id ").rstrip("."))
     for panel in PANELS:
         row = page.text_content(f'#panel-{panel} [data-events] li[data-id="{published_id}"]')
         assert text in row, (panel, row)
+    assert page.input_value("#message") == ""
+
+    # The second direction: one frame in over the WebSocket panel's socket, no request.
+    page.select_option("#publish-via", "ws")
+    text = "over the socket, 소켓"
+    page.fill("#message", text)
+    page.press("#message", "Enter")
+    message_everywhere(page, text)
+    frame = len(json.dumps({"data": text}, ensure_ascii=False, separators=(",", ":")).encode())
+    # A browser's frame: 2 bytes of header and a 4-byte mask key under 126 bytes.
+    assert page.text_content("#control-result") == (
+        f"Sent as one WebSocket frame ({frame + 6} B with its header and mask): "
+        "the server publishes it to every panel."
+    )
+    sent = notices(page, "ws", "sent")
+    assert sent and sent[0] == f"→ sent one frame: {frame} B of JSON + 6 B of header and mask"
     assert page.input_value("#message") == ""
     assert_continuous(page)
 
@@ -162,20 +182,35 @@ def test_dropping_all_connections_loses_and_repeats_nothing(page, lab):
     wait_until(lambda: lab.get("/source").json()["paused"], what="the ticker to pause")
     page.wait_for_selector('#pause[data-i18n="ctl.resume"]', timeout=WAIT_MS)
     wait_until(
-        lambda: lab.counters("long_polling")["open"] >= 1 and lab.counters("sse")["open"] >= 1,
-        what="a held long poll and an open stream",
+        lambda: all(lab.counters(t)["open"] >= 1 for t in ("long_polling", "sse", "websocket")),
+        what="a held long poll, an open stream and an open socket",
     )
     before = events_received(page)
+    sockets_before = lab.counters("websocket")["requests"]
+    ws_requests_before = page.evaluate("window.lab.panels.ws.counters.requests")
 
     page.click("#drop")
     page.wait_for_function(
         "document.querySelector('#control-result').textContent.startsWith('The server dropped')",
         timeout=WAIT_MS,
     )
-    # The browser reconnects the stream by itself, sending Last-Event-ID.
+    # Published while the panels reconnect (the WebSocket's waits about a second): each
+    # must get it by resuming after its last id.
+    missed = lab.publish("published during the reconnection")["id"]
+    # The browser reconnects the stream by itself, sending Last-Event-ID; the page's own
+    # code reconnects the socket, sending ?last_event_id=&epoch=.
     page.wait_for_function(
-        "Number(document.querySelector('#panel-sse').dataset.resumes) >= 1", timeout=WAIT_MS
+        """() => ["sse", "ws"].every((panel) =>
+          Number(document.querySelector(`#panel-${panel}`).dataset.resumes) >= 1)""",
+        timeout=WAIT_MS,
     )
+    # One new upgrade request for the one reconnection, at the server and on the page.
+    wait_until(
+        lambda: lab.counters("websocket")["requests"] == sockets_before + 1,
+        what="the socket's one reconnection at the server",
+    )
+    assert page.evaluate("window.lab.panels.ws.counters.requests") == ws_requests_before + 1
+    page.wait_for_selector(f'#panel-ws li[data-id="{missed}"]', timeout=WAIT_MS)
     # The long poll was answered 503 and asked again at once; news ends its wait.
     page.click("#pause")
     wait_until(lambda: not lab.get("/source").json()["paused"], what="the ticker to resume")
@@ -186,8 +221,15 @@ def test_dropping_all_connections_loses_and_repeats_nothing(page, lab):
 
     log = page.evaluate("window.statusLog")
     assert any("reconnecting…" in text for text in log["sse"]), log["sse"]
-    assert any("dropped by the server: reconnecting…" in text for text in log["long"]), log
-    for panel in ("long", "sse"):
+    for panel in ("long", "ws"):
+        assert any("dropped by the server: reconnecting…" in text for text in log[panel]), log
+    # Unlike EventSource, a WebSocket says why it closed.
+    closed = notices(page, "ws", "gap")
+    assert (
+        closed[0] == "the server closed the socket: code 1012, “dropped by the server (POST /drop)”"
+    )
+    assert lab.counters("websocket")["requests"] == sockets_before + 1, "reconnected twice"
+    for panel in ("long", "sse", "ws"):
         resumed = notices(page, panel, "resumed")
         assert resumed and resumed[0].startswith("reconnected: resumed from id "), resumed
         assert any(text.startswith("resumed from id ") for text in log[panel]), log[panel]
@@ -231,14 +273,26 @@ def test_the_language_switches_to_korean_and_back(page):
     assert page.text_content("#h-long span") == "롱 폴링"
     assert page.text_content('#panel-sse dt[data-i18n="c.lost"]') == "빠진 id"
     assert page.text_content("#drop") == "모든 연결 끊기"
-    # Text the script wrote (the status line) is translated too.
+    # The WebSocket panel, its cell in the strip and its way to publish.
+    assert page.text_content("#h-ws span") == "웹소켓"
+    assert page.text_content('.strip [data-transport="websocket"] b') == "웹소켓"
+    assert page.text_content('#panel-ws dt[data-i18n="c.repeated"]') == "중복된 id"
+    assert page.text_content('#publish-via option[value="ws"]') == "웹소켓으로"
+    assert page.text_content("#panel-ws .explain").startswith("요청 하나로 연결을 업그레이드")
+    # Text the script wrote (the status lines, the theory) is translated too.
     page.wait_for_function(
-        "document.querySelector('#panel-short [data-status]').textContent.startsWith('수신 중')",
+        """() => document.querySelector('#panel-short [data-status]').textContent
+          .startsWith('수신 중') && document.querySelector('#panel-ws [data-status]')
+          .textContent === '수신 중: 소켓 하나가 열려 있음'""",
         timeout=WAIT_MS,
+    )
+    assert page.text_content("#panel-ws [data-theory]").startswith(
+        "이론: 업그레이드 요청 한 번 뒤로는 이벤트마다 프레임 하나"
     )
     page.click('button[data-lang="en"]')
     page.wait_for_function("document.documentElement.lang === 'en'", timeout=WAIT_MS)
     assert page.text_content("#h-short span") == "Short polling"
+    assert page.text_content("#panel-ws [data-status]") == "live: one socket open"
 
 
 def test_seven_extra_streams_hit_the_browsers_connection_limit(page):
@@ -253,14 +307,17 @@ def test_seven_extra_streams_hit_the_browsers_connection_limit(page):
         }}""",
         timeout=WAIT_MS,
     )
-    # Stuck, not slow: the page's own stream goes on receiving while a stream still waits.
+    # Stuck, not slow: the page's own stream goes on receiving while a stream still waits,
+    # and so does its WebSocket, which is not one of the 6 (4 streams opened, not 3).
     page.wait_for_function(
-        """(before) => Number(document.querySelector('#panel-sse [data-c="events"]')
-          .dataset.value) >= before + 5""",
-        arg=counters(page, "sse")["events"],
+        """(before) => ["sse", "ws"].every((panel) => Number(document.querySelector(
+          `#panel-${panel} [data-c="events"]`).dataset.value) >= before[panel] + 5)""",
+        arg={panel: counters(page, panel)["events"] for panel in ("sse", "ws")},
         timeout=WAIT_MS,
     )
     assert "connecting" in page.evaluate(f"() => {states}")
+    assert page.get_attribute("#panel-ws", "data-stalled") == "false"
+    assert page.get_attribute("#panel-ws [data-status]", "data-state") == "live"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "demo-page-7-streams-1920x1080.png"))
 
@@ -286,7 +343,7 @@ def test_the_panels_survive_a_server_restart(chromium):
         try:
             # Far enough that every cursor is ahead of the new server's ids when it answers.
             page.wait_for_function(
-                """() => ["short", "long", "sse"].every(
+                """() => ["short", "long", "sse", "ws"].every(
                   (panel) => window.lab.panels[panel].lastId >= 60)""",
                 timeout=WAIT_MS,
             )
@@ -298,7 +355,7 @@ def test_the_panels_survive_a_server_restart(chromium):
             assert urlsplit(second.url).port == port
             before = events_received(page)
             page.wait_for_function(
-                """() => ["short", "long", "sse"].every((panel) =>
+                """() => ["short", "long", "sse", "ws"].every((panel) =>
                   Number(document.querySelector(`#panel-${panel}`).dataset.restarts) >= 1 &&
                   document.querySelector(`#panel-${panel} [data-status]`).dataset.state
                     === "restarted")""",
@@ -329,7 +386,7 @@ def test_the_panels_notice_a_restarted_server_that_is_already_ahead(chromium):
         page = open_page(chromium, first.url + "/")
         try:
             page.wait_for_function(
-                """() => ["short", "long", "sse"].every(
+                """() => ["short", "long", "sse", "ws"].every(
                   (panel) => window.lab.panels[panel].lastId >= 3)""",
                 timeout=WAIT_MS,
             )
@@ -347,13 +404,13 @@ def test_the_panels_notice_a_restarted_server_that_is_already_ahead(chromium):
             fresh = [second.publish(f"new run {i}") for i in range(max(cursors) + 10)]
             page.unroute("**/*")
             page.wait_for_function(
-                """() => ["short", "long", "sse"].every((panel) =>
+                """() => ["short", "long", "sse", "ws"].every((panel) =>
                   Number(document.querySelector(`#panel-${panel}`).dataset.restarts) >= 1)""",
                 timeout=WAIT_MS,
             )
             newest = fresh[-1]["id"]
             page.wait_for_function(
-                """(newest) => ["short", "long", "sse"].every(
+                """(newest) => ["short", "long", "sse", "ws"].every(
                   (panel) => window.lab.panels[panel].lastId === newest)""",
                 arg=newest,
                 timeout=WAIT_MS,
@@ -410,7 +467,8 @@ def test_students_are_read_only_and_the_teachers_link_enables_the_controls(chrom
         student = open_page(chromium, url)
         try:
             student.wait_for_selector('#access[data-state="readonly"]', timeout=WAIT_MS)
-            for control in ("#rate", "#pause", "#payload", "#message", "#publish", "#drop"):
+            controls = ("#rate", "#pause", "#payload", "#message", "#publish-via", "#publish")
+            for control in (*controls, "#drop"):
                 assert student.is_disabled(control), control
             assert student.is_visible("#readonly-note")
             # What only changes this browser stays usable, and the panels are live.
@@ -432,6 +490,16 @@ def test_students_are_read_only_and_the_teachers_link_enables_the_controls(chrom
                 "document.querySelector('#control-result').textContent.startsWith('Published')",
                 timeout=WAIT_MS,
             )
+            # Off loopback a frame publishes only with the token, which the page put in
+            # the socket's address (?token=): refused, the server would close it (1008).
+            teacher.wait_for_selector('#panel-ws [data-status][data-state="live"]')
+            teacher.select_option("#publish-via", "ws")
+            teacher.fill("#message", "a frame from the teacher")
+            teacher.click("#publish")
+            teacher.wait_for_selector(
+                '#panel-ws li[data-id]:has-text("a frame from the teacher")', timeout=WAIT_MS
+            )
+            assert notices(teacher, "ws", "gap") == [], "the socket was closed"
             assert teacher.errors == [], teacher.errors
         finally:
             teacher.close()
@@ -446,7 +514,7 @@ def test_screenshots_for_the_projector_and_a_laptop(chromium, lab, width, height
         page.press("#message", "Enter")
         page.wait_for_function(
             """() => [...document.querySelectorAll("[data-events] li .message")]
-              .filter((cell) => cell.textContent.includes("Hello, class!")).length === 3""",
+              .filter((cell) => cell.textContent.includes("Hello, class!")).length === 4""",
             timeout=WAIT_MS,
         )
         ARTIFACTS.mkdir(exist_ok=True)
@@ -514,8 +582,8 @@ def test_lab_demo_runs_the_server_with_classroom_defaults():
 
 def test_the_panels_count_lost_and_repeated_ids(chromium, lab):
     """Answers are altered on their way to the page: one poll's events never arrive, another
-    carries its last event twice; the SSE stream skips an id and repeats one. Every panel
-    must count exactly one lost and one repeated id."""
+    carries its last event twice; the SSE stream and the WebSocket skip an id and repeat
+    one. Every panel must count exactly one lost and one repeated id."""
     altered = {"poll": 0, "longpoll": 0}
 
     def alter(route, path: str) -> None:
@@ -548,6 +616,14 @@ def test_the_panels_count_lost_and_repeated_ids(chromium, lab):
                 status=200, headers={"Content-Type": "text/event-stream"}, body=frames
             ),
         )
+
+        def socket(route) -> None:
+            # Stands in for the server (no connection to it is made).
+            route.send(json.dumps({"notice": "open", "epoch": "test", "last_id": 999}))
+            for i in (1000, 1002, 1002, 1003):
+                route.send(json.dumps({"id": i, "ts": now, "type": "tick", "data": {"n": i}}))
+
+        page.route_web_socket(re.compile(r"/ws(\?.*)?$"), socket)
         page.goto(lab.url + "/?lang=en")
         deadline = time.monotonic() + WAIT_MS / 1000
         while True:

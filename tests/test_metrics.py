@@ -23,6 +23,8 @@ from lab.metrics import OTHER, Metrics, transport_of
         ("/chat/jobs", "chat"),
         ("/chat/jobs/abc?after=3&wait=5", "chat"),
         ("/chatter", OTHER),
+        ("/ws", "websocket"),
+        ("/ws?last_event_id=3&epoch=k3x9", "websocket"),
     ],
 )
 def test_transport_of(path, transport):
@@ -35,7 +37,14 @@ def test_a_snapshot_has_every_transport_the_connections_and_the_process():
     metrics["sse"].responses[200] += 1
     metrics.connections.refused += 2
     snapshot = metrics.snapshot()
-    assert set(snapshot["transports"]) == {"short_polling", "long_polling", "sse", "chat", OTHER}
+    assert set(snapshot["transports"]) == {
+        "short_polling",
+        "long_polling",
+        "sse",
+        "websocket",
+        "chat",
+        OTHER,
+    }
     sse = snapshot["transports"]["sse"]
     assert sse["bytes_out"] == 120 and sse["responses"] == {"200": 1}
     assert set(sse) >= {

@@ -3,8 +3,9 @@ question answered over short polling, long polling and SSE side by side, stopped
 in Korean, and laid out at the sizes a class uses (screenshots under test-artifacts/).
 
 The ticker runs meanwhile, as in class, so its stream and long poll hold connections until
-the chat tab pauses them. Every wait is a condition with a deadline. The model is made fast
-(50 tokens/s, first token after 100 ms) so an answer takes about 2.5 s.
+the chat tab pauses them (and closes the WebSocket panel's socket too). Every wait is a
+condition with a deadline. The model is made fast (50 tokens/s, first token after 100 ms)
+so an answer takes about 2.5 s.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from lab.chat.model import answer_tokens
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 COLUMNS = ("short", "long", "sse")
+TICKER_PANELS = ("short", "long", "sse", "ws")
 WAIT_MS = 20_000
 FAST_TOKENS_PER_S = "50"
 FAST_FIRST_TOKEN_MS = "100"
@@ -75,7 +77,7 @@ def open_page(chromium, url: str, lang: str = "en", width: int = 1920, height: i
     page.on("pageerror", lambda error: page.errors.append(str(error)))
     page.goto(f"{url}/?lang={lang}")
     page.wait_for_function(
-        """() => ["short", "long", "sse"].every((panel) => Number(document.querySelector(
+        """() => ["short", "long", "sse", "ws"].every((panel) => Number(document.querySelector(
           `#panel-${panel} [data-c="events"]`).dataset.value || 0) >= 2)""",
         timeout=WAIT_MS,
     )
@@ -111,10 +113,10 @@ def test_one_question_fills_three_columns_with_the_models_answer(chromium, lab):
     page = open_page(chromium, lab.url)
     try:
         open_chat(page)
-        # The chat view closed the ticker's stream and held long poll.
+        # The chat view closed the ticker's stream, held long poll and socket.
         wait_until(
-            lambda: lab.counters("sse")["open"] == 0 and lab.counters("long_polling")["open"] == 0,
-            what="the ticker's stream and long poll to close",
+            lambda: all(lab.counters(t)["open"] == 0 for t in ("sse", "long_polling", "websocket")),
+            what="the ticker's stream, long poll and socket to close",
         )
         before = chat_counters(lab)
         page.click("#chat-send")
@@ -213,12 +215,12 @@ def test_the_ticker_pauses_for_the_chat_and_goes_on_live(chromium, lab):
         assert page.is_visible("#panels") and page.is_hidden("#chat")
         newest = lab.last_id()
         page.wait_for_function(
-            """(newest) => ["short", "long", "sse"].every(
+            """(newest) => ["short", "long", "sse", "ws"].every(
               (panel) => window.lab.panels[panel].lastId >= newest + 2)""",
             arg=newest,
             timeout=WAIT_MS,
         )
-        for panel in COLUMNS:
+        for panel in TICKER_PANELS:
             counted = page.evaluate(f"() => window.lab.panels.{panel}.counters")
             # The events published while paused were never asked for: not lost.
             assert counted["lost"] == 0 and counted["repeated"] == 0, (panel, counted)

@@ -18,14 +18,14 @@ import requests
 from helpers import run_server, wait_until
 
 from lab.lab_process import LabProcess
-from lab.theory import empty_poll_share, long_polling
+from lab.theory import empty_poll_share, long_polling, websocket_frame_overhead
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PANELS = ("short", "long", "sse")
+PANELS = ("short", "long", "sse", "ws")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WAIT_MS = 20_000
-EVENTS_AT_LEAST_JS = """(minimum) => ["short", "long", "sse"].every((panel) => Number(
+EVENTS_AT_LEAST_JS = """(minimum) => ["short", "long", "sse", "ws"].every((panel) => Number(
   document.querySelector(`#panel-${panel} [data-c="events"]`).dataset.value || 0) >= minimum)"""
 
 
@@ -93,6 +93,19 @@ def test_the_theory_states_numbers_for_the_current_settings(chromium):
             assert f"{model.requests_per_s / 1:.2f} requests per event" in long_text, long_text
             sse_text = page.text_content("#panel-sse [data-theory]")
             assert "no request and no empty answer per event" in sse_text, sse_text
+            ws_text = page.text_content("#panel-ws [data-theory]")
+            assert "one frame, its JSON + a 2-byte header (4 from 126 B)" in ws_text, ws_text
+            assert ws_text.endswith(sse_text.rpartition("latency ≈ ")[2]), (ws_text, sse_text)
+            # The page counts a frame's header as the lab's model does.
+            sizes = [0, 125, 126, 65_535, 65_536]
+            headers = page.evaluate(
+                """async (sizes) => {
+                  const { websocketFrameHeader } = await import("/static/js/theory.js");
+                  return sizes.map(websocketFrameHeader);
+                }""",
+                sizes,
+            )
+            assert headers == [websocket_frame_overhead(size) for size in sizes]
 
             page.select_option("#interval", "5000")
             expected = percent(empty_poll_share(1, 5, "poisson"))
@@ -237,8 +250,9 @@ def test_the_seven_streams_demo_says_who_waits_and_why(chromium):
                     states: [...document.querySelectorAll("#stream-list li")]
                       .map((li) => li.dataset.state),
                     sseOpen: window.lab.panels.sse.holdsConnection(),
-                    stalled: Object.fromEntries(["short", "long", "sse"].map((panel) => [panel,
-                      document.querySelector(`#panel-${panel}`).dataset.stalled === "true"])),
+                    stalled: Object.fromEntries(["short", "long", "sse", "ws"].map((panel) =>
+                      [panel, document.querySelector(`#panel-${panel}`).dataset.stalled === "true"]
+                    )),
                   };
                 }"""
             )
@@ -252,6 +266,8 @@ def test_the_seven_streams_demo_says_who_waits_and_why(chromium):
             summary = page.text_content("#streams-summary")
             assert summary.startswith(f"{extra_open} of 7 open"), summary
             assert page.text_content("#streams-in-use").endswith("= 6 of 6."), tally
+            # The WebSocket is not one of the 6: it never waits for one.
+            assert not tally["stalled"].pop("ws"), tally
             for panel, stalled in tally["stalled"].items():
                 status = page.text_content(f"#panel-{panel} [data-status]")
                 if stalled:

@@ -8,6 +8,7 @@ brought. Under CI a missing nginx fails these tests; elsewhere they are skipped.
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import time
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import websocket
 from ci import unavailable
 from helpers import LabServer, event_number, run_server, wait_until
 
@@ -257,3 +259,16 @@ def test_a_taken_port_is_a_sentence_not_a_silent_success(paused_server):
         with pytest.raises(NginxDidNotStart) as refused:
             Nginx(PROFILES["passthrough"], paused_server.url, port=port)
     assert "in use" in str(refused.value)
+
+
+@pytest.mark.parametrize("profile", ["passthrough", "buffered"])
+def test_a_websocket_passes_through_every_profile(paused_server, profile):
+    with Nginx(PROFILES[profile], paused_server.url) as proxy:
+        socket_url = proxy.url.replace("http://", "ws://") + "/ws"
+        connection = websocket.create_connection(socket_url, timeout=10)
+        try:
+            assert json.loads(connection.recv())["notice"] == "open"
+            (event_id,) = publish(paused_server, 1)
+            assert json.loads(connection.recv())["id"] == event_id
+        finally:
+            connection.close()

@@ -15,7 +15,7 @@ from rows import chat_summary, with_values
 from lab import charts, report, run_folder
 from lab.claims import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, depends_on
 from lab.cli import main
-from lab.names import TRANSPORT_LABELS
+from lab.names import CHAT_TRANSPORTS, TRANSPORT_LABELS
 from lab.run_folder import read_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_small"
@@ -144,7 +144,7 @@ def test_the_six_claims_are_checked_with_computed_verdicts(written):
 
 def chat_run(folder: Path, with_ticker: bool) -> Path:
     """A run folder with the chat cells of tests/rows.py (and the fixture's ticker cells)."""
-    rows = [chat_summary(t, u) for t in TRANSPORT_LABELS for u in (1, 10)]
+    rows = [chat_summary(t, u) for t in CHAT_TRANSPORTS for u in (1, 10)]
     rows[-1] = with_values(rows[-1], errors=3)  # SSE at 10 users
     if with_ticker:
         shutil.copytree(FIXTURE, folder)

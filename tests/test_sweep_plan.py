@@ -19,6 +19,13 @@ def test_the_default_plan_is_every_transport_at_three_event_rates():
         "sse-u100-r0.2",
         "sse-u100-r1",
         "sse-u100-r5",
+        "websocket-u100-r0.2",
+        "websocket-u100-r1",
+        "websocket-u100-r5",
+        # through a drop every 5 s, at the middle rate
+        "sse-u100-r1-drop5",
+        "websocket-u100-r1-drop5",
+        "websocket-u100-r1-drop5-noresume",
     ]
     assert {cell.arrivals for cell in BenchConfig().plan()} == {"poisson"}
 
@@ -60,14 +67,15 @@ def test_a_quick_plan():
         ("short_polling", 20, 2.0),
         ("long_polling", 20, 2.0),
         ("sse", 20, 2.0),
+        ("websocket", 20, 2.0),
     ]
     assert config.duration_s == 5.0 and config.interval_sweep == ()
 
 
 def test_the_reference_plan():
     cells = BenchConfig(preset="reference").plan()
-    assert len(cells) == 42 and len({c.name for c in cells}) == 42
-    assert sum(c.repeat == 3 for c in cells) == 9
+    assert len(cells) == 55 and len({c.name for c in cells}) == 55
+    assert sum(c.repeat == 3 for c in cells) == 12
     assert {c.rtt_ms for c in cells} == {0.0, 50.0, 200.0}
     assert {c.users for c in cells} == {10, 100, 1000}
 
@@ -176,3 +184,16 @@ def test_a_quick_chat_plan():
         ("long_polling", 10),
         ("sse", 10),
     ]
+
+
+def test_a_sweep_with_websocket_adds_three_drop_cells_at_the_middle_point():
+    cells = BenchConfig(users=(10, 100, 1000), rates=(1.0,)).plan()
+    drops = [c for c in cells if c.drop_every_s is not None]
+    assert [c.name for c in drops] == [
+        "sse-u100-r1-drop5",
+        "websocket-u100-r1-drop5",
+        "websocket-u100-r1-drop5-noresume",
+    ]
+    assert not BenchConfig(transports=("sse",)).plan()[-1].drop_every_s
+    # A window that holds fewer than two drops has none.
+    assert not any(c.drop_every_s for c in BenchConfig(duration_s=9.0).plan())

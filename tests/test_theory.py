@@ -22,6 +22,7 @@ from lab.theory import (
     sse,
     sse_frame_overhead,
     tick_json_bytes,
+    websocket_frame_overhead,
 )
 
 approx = pytest.approx
@@ -467,8 +468,8 @@ SSE = dict(users=10, rate=1)
         ),
         case(
             "predict unknown transport",
-            lambda: predict("websocket", **SETTINGS),
-            "transport must be one of short_polling, long_polling, sse",
+            lambda: predict("carrier_pigeon", **SETTINGS),
+            "transport must be one of short_polling, long_polling, sse, websocket",
         ),
         case(
             "predict without interval",
@@ -515,3 +516,25 @@ def test_long_polling_poisson_with_a_200_ms_round_trip_at_a_hand_computed_point(
     p = long_polling(users=1, rate=1, timeout_s=25, arrivals="poisson", network_rtt_s=0.2)
     assert p.latency_mean_ms == approx(120.5197, rel=1e-5)
     assert p.requests_per_s == approx(1 / 1.0190949, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("payload", "overhead"),
+    [(0, 2), (95, 2), (125, 2), (126, 4), (1000, 4), (65535, 4), (65536, 10), (10**7, 10)],
+)
+def test_websocket_frame_overhead_is_the_header_of_an_unmasked_frame(payload, overhead):
+    assert websocket_frame_overhead(payload) == overhead
+
+
+@pytest.mark.parametrize("payload", [-1, 1.5, True, "95"])
+def test_websocket_frame_overhead_refuses_what_is_not_a_size(payload):
+    with pytest.raises(ValueError, match="payload_bytes must be a whole number"):
+        websocket_frame_overhead(payload)
+
+
+def test_a_websocket_event_costs_its_json_and_a_frame_header_and_no_request():
+    found = predict("websocket", users=100, rate=1.0, event_json_bytes=95.0)
+    assert found == Prediction(
+        latency_mean_ms=ONE_WAY_S * 1000, requests_per_s=0.0, bytes_per_event=97.0, empty_share=None
+    )
+    assert predict("websocket", users=1, rate=1, event_json_bytes=200).bytes_per_event == 204

@@ -34,6 +34,7 @@ REQUESTS_THEORY = {
     "short_polling": "users ÷ interval",
     "long_polling": "users × requests per event × rate",
     "sse": "0 once the streams are open",
+    "websocket": "0 once the sockets are open",
 }
 
 # --- 7. requests per second -----------------------------------------------------------------

@@ -32,11 +32,13 @@ RTT_THEORY = {
     "short_polling": "mean (T + RTT) ÷ 2",
     "long_polling": "RTT ÷ 2 + reconnects",
     "sse": "RTT ÷ 2 (one way)",
+    "websocket": "RTT ÷ 2 (one way)",
 }
 LABEL_PLACES = {
     "short_polling": (9, -4, "left"),
     "long_polling": (-9, 6, "right"),
     "sse": (9, -14, "left"),
+    "websocket": (9, -24, "left"),
 }
 
 

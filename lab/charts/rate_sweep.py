@@ -77,6 +77,7 @@ LABEL_PLACES = {
     "short_polling": (-9, 7, "right"),
     "long_polling": (9, 7, "left"),
     "sse": (9, -17, "left"),
+    "websocket": (9, -27, "left"),
 }
 
 

@@ -45,6 +45,7 @@ THEORY_WORDS = {
     "short_polling": "1 ÷ (λT)",
     "long_polling": "1, plus timeouts",
     "sse": "0, the stream is open",
+    "websocket": "0, the socket is open",
 }
 """Each transport's requests per delivered event in theory, for the legend."""
 
@@ -227,6 +228,7 @@ def figure_bytes_vs_rate(run: Run) -> Figure:
         "short_polling": "JSON + headers ÷ λT",
         "long_polling": "JSON + headers",
         "sse": "JSON + SSE frame",
+        "websocket": "JSON + frame header",
     }
     legend_below(
         fig,

@@ -24,7 +24,12 @@ class MissingData(LookupError):
     """The run has no data for this chart; the message says what is missing."""
 
 
-TRANSPORT_COLORS = {"short_polling": "#1f77b4", "long_polling": "#ff7f0e", "sse": "#2ca02c"}
+TRANSPORT_COLORS = {
+    "short_polling": "#1f77b4",
+    "long_polling": "#ff7f0e",
+    "sse": "#2ca02c",
+    "websocket": "#9467bd",
+}
 CLIENT_BOUND_LABEL = "client-bound (measures the load generator)"
 LOST_LABEL = "lost events (or repeats, errors)"
 LOST_COLOR = "#d62728"

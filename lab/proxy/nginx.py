@@ -113,9 +113,24 @@ def render_config(
         f"        listen {host}:{port}{listen_options};\n"
         f"{tls}"
         f"{location}"
+        f"{WEBSOCKET_LOCATION}"
         "    }\n"
         "}\n"
     )
+
+
+WEBSOCKET_LOCATION = (
+    # A WebSocket passes through any profile: nginx forwards an upgrade only when told to
+    # pass the hop-by-hop Upgrade and Connection headers on, over HTTP/1.1.
+    "        location = /ws {\n"
+    "            proxy_pass http://lab;\n"
+    "            proxy_http_version 1.1;\n"
+    "            proxy_set_header Host $http_host;\n"
+    "            proxy_set_header Upgrade $http_upgrade;\n"
+    '            proxy_set_header Connection "upgrade";\n'
+    "            proxy_read_timeout 1h;\n"
+    "        }\n"
+)
 
 
 def stop_with_parent() -> None:

@@ -7,8 +7,10 @@ export const Controls = {
   source: null,
   resultTimer: null,
 
-  /* `on.interval(ms)`: the polling interval changed; `on.reset()`: the reset button. */
+  /* `on.interval(ms)`: the polling interval changed; `on.reset()`: the reset button;
+   * `on.sendFrame(data)`: publish over the WebSocket panel's socket (null: it is not open). */
   init(shortPolling, on) {
+    this.on = on;
     document.getElementById("rate-set").addEventListener("click", () => this.setRate());
     document.getElementById("rate").addEventListener("keydown", (event) => {
       if (event.key === "Enter") this.setRate();
@@ -100,6 +102,18 @@ export const Controls = {
     const text = input.value.trim();
     if (!text) {
       this.result("result.emptyMessage", null, true);
+      return;
+    }
+    if (document.getElementById("publish-via").value === "ws") {
+      // One frame on the open socket: no request, and no answer either (the event itself
+      // comes back to every panel, this one's socket included).
+      const sent = this.on.sendFrame(text);
+      if (!sent) {
+        this.result("result.wsNotOpen", null, true);
+        return;
+      }
+      input.value = "";
+      this.result("result.sentWs", { bytes: sent.bytes + sent.header });
       return;
     }
     this.change("POST", "publish", { data: text }, (event) => {

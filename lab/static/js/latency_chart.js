@@ -4,7 +4,7 @@
  * half-second buckets keep count, sum, min and max, so the spread and the averages still
  * cover the whole minute when more events arrive than the ring holds. Memory stays the
  * same whether one event or ten thousand arrive per second. All charts share one vertical
- * scale so the three transports compare at a glance.
+ * scale so the transports compare at a glance.
  */
 
 const CHART_WINDOW_S = 60;
@@ -111,28 +111,40 @@ export class LatencyChart {
     context.fillStyle = "#ffffff";
     context.fillRect(0, 0, width, height);
 
-    // Grid and labels: 0, half and the full scale; −60 s, −30 s and now.
+    // Grid and labels: 0, half and the full scale; −60 s, −30 s and now. A middle label
+    // that would touch its neighbours (a low or narrow chart) is left out; its line stays.
     context.strokeStyle = "#c8c8c8";
     context.lineWidth = 1;
     context.fillStyle = "#333333";
     context.textBaseline = "middle";
     context.textAlign = "right";
+    const roomForMiddle = plotH >= font * 2.4;
     for (const fraction of [0, 0.5, 1]) {
       const y = Math.round(top + plotH * (1 - fraction)) + 0.5;
       context.beginPath();
       context.moveTo(left, y);
       context.lineTo(left + plotW, y);
       context.stroke();
+      if (fraction === 0.5 && !roomForMiddle) continue;
       context.fillText(`${formatMs(scaleMs * fraction)} ${t("chart.ms")}`, left - 6, y);
     }
     context.textBaseline = "alphabetic";
     const labelY = height - 4;
+    const oldestLabel = t("chart.ago", { s: CHART_WINDOW_S });
+    const middleLabel = t("chart.ago", { s: CHART_WINDOW_S / 2 });
+    const nowLabel = t("chart.now");
     context.textAlign = "left";
-    context.fillText(t("chart.ago", { s: CHART_WINDOW_S }), left, labelY);
-    context.textAlign = "center";
-    context.fillText(t("chart.ago", { s: CHART_WINDOW_S / 2 }), left + plotW / 2, labelY);
+    context.fillText(oldestLabel, left, labelY);
+    const middleHalf = context.measureText(middleLabel).width / 2 + font / 2;
+    if (
+      left + context.measureText(oldestLabel).width + middleHalf <= left + plotW / 2 &&
+      left + plotW / 2 + middleHalf <= left + plotW - context.measureText(nowLabel).width
+    ) {
+      context.textAlign = "center";
+      context.fillText(middleLabel, left + plotW / 2, labelY);
+    }
     context.textAlign = "right";
-    context.fillText(t("chart.now"), left + plotW, labelY);
+    context.fillText(nowLabel, left + plotW, labelY);
 
     const newest = LatencyChart.bucketOf(nowS);
     const xOfBucket = (bucket) =>

@@ -1,5 +1,5 @@
-/* The classroom page: the same events through short polling, long polling and SSE (the
- * ticker view), and one chat answer through the same three (the chat view).
+/* The classroom page: the same events through short polling, long polling, SSE and a
+ * WebSocket (the ticker view), and one chat answer through the first three (the chat view).
  *
  * Everything the page keeps is bounded: 50 rows per list, fixed chart buckets, a capped
  * map of recent event types. Counters are plain integers that only the transports and the
@@ -20,6 +20,7 @@ import { Types } from "./panel.js";
 import { ServerSentEvents } from "./server_sent_events.js";
 import { ShortPolling } from "./short_polling.js";
 import { TheoryText } from "./theory_text.js";
+import { WebSocketPanel } from "./websocket.js";
 
 const t = I18N.t;
 const STALLED_AFTER_MS = Stall.afterMs;
@@ -27,7 +28,8 @@ const STALLED_AFTER_MS = Stall.afterMs;
 const shortPolling = new ShortPolling(document.getElementById("panel-short"));
 const longPolling = new LongPolling(document.getElementById("panel-long"));
 const sse = new ServerSentEvents(document.getElementById("panel-sse"));
-const panels = [shortPolling, longPolling, sse];
+const webSocket = new WebSocketPanel(document.getElementById("panel-ws"));
+const panels = [shortPolling, longPolling, sse, webSocket];
 const strip = new MetricsStrip();
 const chat = new ChatView();
 
@@ -41,7 +43,8 @@ function frame() {
   // Rows and counters when something arrived; everything (60 s averages, charts, pending
   // SSE checks) four times a second, since those move with time alone.
   const due = nowMs - lastChartDraw > 250;
-  // Streams that hold every connection the browser allows leave none for any request.
+  // Streams that hold every connection the browser allows leave none for any request. The
+  // WebSocket is not among them: Chromium counts WebSockets apart from those 6.
   const streamsHeld = (sse.holdsConnection() ? 1 : 0) + ExtraStreams.openCount();
   if (streamsHeld < ExtraStreams.connectionLimit) takenSince = null;
   else if (takenSince === null) takenSince = now;
@@ -88,11 +91,12 @@ function resetPage() {
   Controls.result("result.reset");
 }
 
-/* The ticker's three panels, or the chat's three columns. The browser opens at most 6
+/* The ticker's four panels, or the chat's three columns. The browser opens at most 6
  * HTTP/1.1 connections to one server; the ticker's stream and held long poll keep 2 of them
  * for ever, the chat's stream and long poll want 2 more, and every poll and /metrics
  * request needs one while it lasts. So the chat view pauses the ticker's panels (their
- * connections close) and the ticker view resumes them live, after stopping any answer. */
+ * connections close, the WebSocket's too, though it is not one of the 6: a paused panel
+ * holds nothing) and the ticker view resumes them live, after stopping any answer. */
 function showView(view) {
   if (document.body.dataset.view === view) return;
   document.body.dataset.view = view;
@@ -140,13 +144,14 @@ ExtraStreams.onClosed = () => {
 };
 strip.onSnapshot = settingsFromServer;
 Access.readToken();
-TheoryText.init({ short: shortPolling, long: longPolling, sse });
+TheoryText.init({ short: shortPolling, long: longPolling, sse, ws: webSocket });
 Controls.init(shortPolling, {
   interval: (ms) => {
     TheoryText.update({ intervalMs: ms });
     chat.setIntervalMs(ms);
   },
   reset: resetPage,
+  sendFrame: (data) => webSocket.send(data),
 });
 chat.setIntervalMs(shortPolling.intervalMs);
 for (const button of document.querySelectorAll("button[data-view]")) {
@@ -164,12 +169,13 @@ Access.probe();
 shortPolling.start();
 longPolling.start();
 sse.start();
+webSocket.start();
 strip.start();
 requestAnimationFrame(frame);
 
 // For the curious (and the tests): the panels' state, read-only in spirit.
 window.lab = {
-  panels: { short: shortPolling, long: longPolling, sse },
+  panels: { short: shortPolling, long: longPolling, sse, ws: webSocket },
   strip,
   chat,
   showView,

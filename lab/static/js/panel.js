@@ -3,12 +3,12 @@ import { I18N } from "./i18n.js";
 import { LatencyChart } from "./latency_chart.js";
 import { News } from "./news.js";
 
-const COLOURS = { short: "#1f77b4", long: "#ff7f0e", sse: "#2ca02c" };
+const COLOURS = { short: "#1f77b4", long: "#ff7f0e", sse: "#2ca02c", ws: "#9467bd" };
 const MAX_ROWS = 50;
 const MAX_SHOWN_CHARS = 120;
 
-/* Event types seen by the polling panels (which receive every type), so the SSE panel,
- * which only hears the types it listens for, can tell "another type" from "lost". */
+/* Event types seen by the panels that receive every type (polling, WebSocket), so the SSE
+ * panel, which only hears the types it listens for, can tell "another type" from "lost". */
 export const Types = {
   recent: new Map(),
   limit: 5000,

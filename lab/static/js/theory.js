@@ -1,6 +1,6 @@
 /* The simple theory of each transport, for the settings the page runs with.
  *
- * The same formulas as the lab's own model (lab/theory.py), written again here because the
+ * The same formulas as the lab's own model (lab/theory/), written again here because the
  * page has no build step and no Python: the browser tests check that both agree.
  */
 
@@ -55,5 +55,19 @@ export function longPolling({ rate, timeoutS, arrivals, rttS }) {
 
 /* One request for the whole stream; each event is written as soon as it is published. */
 export function serverSentEvents({ rttS }) {
+  return { latencyMs: (rttS / 2) * 1000 };
+}
+
+/* A WebSocket frame's header (RFC 6455, section 5.2), as lab/theory/frames.py counts it:
+ * 2 bytes for a payload under 126 bytes, 4 up to 65,535, 10 beyond. The server's frames
+ * are not masked; a browser's add a 4-byte mask key. */
+export function websocketFrameHeader(payloadBytes) {
+  if (payloadBytes < 126) return 2;
+  return payloadBytes <= 0xffff ? 4 : 10;
+}
+
+/* One upgrade request opens the socket; then each event is one frame, written as soon as it
+ * is published: the same one-way trip as SSE, with a smaller wrapper. */
+export function webSocket({ rttS }) {
   return { latencyMs: (rttS / 2) * 1000 };
 }

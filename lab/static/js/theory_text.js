@@ -10,6 +10,7 @@ import {
   longPolling,
   serverSentEvents,
   shortPolling,
+  webSocket,
 } from "./theory.js";
 
 /* Below this, a one-way trip is lost in the page's own timing: not worth a "+". */
@@ -84,6 +85,8 @@ export const TheoryText = {
     }
     const sse = serverSentEvents({ rttS });
     this.put("sse", "theory.sse", { ...common, latency: formatLatency(sse.latencyMs) }, force);
+    const ws = webSocket({ rttS });
+    this.put("ws", "theory.ws", { ...common, latency: formatLatency(ws.latencyMs) }, force);
   },
 
   put(panel, key, params, force) {

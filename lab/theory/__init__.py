@@ -23,9 +23,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab.epoch import EPOCH_LENGTH
 from lab.json_bytes import to_json_bytes
 from lab.names import ARRIVALS, TRANSPORTS
+from lab.theory.frames import sse_frame_overhead, websocket_frame_overhead
 
 __all__ = [
     "ARRIVALS",
@@ -42,6 +42,8 @@ __all__ = [
     "sse",
     "sse_frame_overhead",
     "tick_json_bytes",
+    "websocket",
+    "websocket_frame_overhead",
 ]
 
 
@@ -285,45 +287,6 @@ def long_polling(
     )
 
 
-def sse_frame_overhead(
-    event_id: int, event_type: str, event_json_bytes: int, epoch_chars: int = EPOCH_LENGTH
-) -> int:
-    """Bytes on the wire for one SSE event beyond its JSON: frame fields plus chunk framing.
-
-    The server writes each event as one frame, `id: <N>@<epoch>\\n` + `event: <type>\\n`
-    (left out for the type "message", or "") + `data: <json>\\n` + `\\n`, and the stream's
-    HTTP/1.1 chunked encoding wraps it as `<frame size in lowercase hex>\\r\\n` + frame +
-    `\\r\\n`. For id 1000, type "tick", a 4-character epoch and 95 bytes of JSON:
-
-        frame  = len("id: 1000@k3x9\\n") 14 + len("event: tick\\n") 12
-                 + len("data: ") 6 + 95 + len("\\n") 1 + 1 (the blank line) = 129 = 0x81
-        chunk  = len("81\\r\\n") 4 + 129 + len("\\r\\n") 2 = 135
-        overhead = 135 − 95 = 40
-
-    The epoch (`@k3x9`, 5 bytes) is what makes a resume after a server restart safe.
-
-    The hex size grows a digit at frame sizes 16, 256, 4096, ...
-    """
-    if isinstance(event_id, bool) or not isinstance(event_id, int) or event_id < 0:
-        raise ValueError(f"event_id must be a whole number of 0 or more, not {event_id!r}.")
-    if not isinstance(event_type, str) or "\n" in event_type or "\r" in event_type:
-        raise ValueError(f"event_type must be a one-line str, not {event_type!r}.")
-    if (
-        isinstance(event_json_bytes, bool)
-        or not isinstance(event_json_bytes, int)
-        or event_json_bytes < 0
-    ):
-        raise ValueError(
-            f"event_json_bytes must be a whole number of 0 or more, not {event_json_bytes!r}."
-        )
-    frame = len(f"id: {event_id}@\n") + epoch_chars
-    if event_type not in ("", "message"):
-        frame += len(f"event: {event_type}\n".encode())
-    frame += len("data: ") + event_json_bytes + len("\n") + len("\n")
-    chunk = len(f"{frame:x}\r\n") + frame + len("\r\n")
-    return chunk - event_json_bytes
-
-
 def sse(
     *,
     users: int,
@@ -366,10 +329,39 @@ def sse(
     )
 
 
+def websocket(
+    *,
+    users: int,
+    rate: float,
+    event_json_bytes: float = EVENT_JSON_BYTES,
+    one_way_s: float = ONE_WAY_S,
+    network_rtt_s: float = 0.0,
+) -> Prediction:
+    """One upgrade request per user opens the socket; each event is then one text frame.
+
+    - latency = the one-way delay, as for SSE;
+    - bytes per delivered event = the JSON + `websocket_frame_overhead` (a frame's header:
+      2 bytes below 126 bytes of JSON, 4 up to 64 KiB); requests/s = 0 (the steady state);
+    - empty share: None, there are no polls.
+    """
+    _users(users)
+    positive("rate", rate, "events per second")
+    payload = not_negative("event_json_bytes", event_json_bytes, "bytes")
+    one_way = not_negative("one_way_s", one_way_s, "s")
+    one_way += not_negative("network_rtt_s", network_rtt_s, "s") / 2
+    return Prediction(
+        latency_mean_ms=one_way * 1000,
+        requests_per_s=0.0,
+        bytes_per_event=payload + websocket_frame_overhead(round(payload)),
+        empty_share=None,
+    )
+
+
 MODELS: dict[str, Callable[..., Prediction]] = {
     "short_polling": short_polling,
     "long_polling": long_polling,
     "sse": sse,
+    "websocket": websocket,
 }
 
 
@@ -394,6 +386,7 @@ def predict(transport: str, **params: object) -> Prediction:
             "short_polling": "a short polling",
             "long_polling": "a long polling",
             "sse": "an SSE",
+            "websocket": "a WebSocket",
         }[transport]
         raise ValueError(f"{article} prediction needs {' and '.join(missing)}.")
     return model(**given)

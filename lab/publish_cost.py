@@ -1,0 +1,113 @@
+"""What one message from a client costs: a POST /publish, or a text frame over an open
+WebSocket. The second direction, which SSE does not have: an SSE page that wants to send
+something makes a whole HTTP request.
+
+`measure_publish_cost(url)` sends the same messages both ways from one client to a running
+server and returns the bytes per message (counted exactly on the client's socket: the
+request and its answer, or the frame) and the server's CPU per message (from /metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from urllib.parse import urlsplit
+
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, Request, TextMessage
+
+MESSAGES = 500
+TIMEOUT_S = 30.0
+
+
+def _metrics(address: tuple[str, int], host: str) -> dict:
+    with socket.create_connection(address, timeout=TIMEOUT_S) as connection:
+        connection.sendall(
+            f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+        )
+        received = b""
+        while data := connection.recv(65536):
+            received += data
+    return json.loads(received.split(b"\r\n\r\n", 1)[1])
+
+
+def _read_answer(connection: socket.socket) -> int:
+    """Read one HTTP answer with a Content-Length; return its size in bytes."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        data = connection.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection before answering")
+        received += data
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += connection.recv(65536)
+    if not head.startswith(b"HTTP/1.1 201"):
+        raise ConnectionError(f"POST /publish answered {head.split(b' ', 2)[1].decode()}")
+    return len(head) + 4 + length
+
+
+def _by_requests(address, host: str, bodies: list[bytes]) -> int:
+    total = 0
+    with socket.create_connection(address, timeout=TIMEOUT_S) as connection:
+        for body in bodies:
+            request = (
+                f"POST /publish HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            connection.sendall(request)
+            total += len(request) + _read_answer(connection)
+    return total
+
+
+def _by_frames(address, host: str, bodies: list[bytes]) -> int:
+    """Send each body as a frame; wait until every one came back as an event (so that the
+    server has handled them all before it is asked for its CPU)."""
+    protocol = WSConnection(ConnectionType.CLIENT)
+    total = 0
+    with socket.create_connection(address, timeout=TIMEOUT_S) as connection:
+        connection.sendall(protocol.send(Request(host=host, target="/ws")))
+        accepted = False
+        while not accepted:
+            protocol.receive_data(connection.recv(65536))
+            accepted = any(isinstance(e, AcceptConnection) for e in protocol.events())
+        for body in bodies:
+            frame = protocol.send(TextMessage(data=body.decode()))
+            connection.sendall(frame)
+            total += len(frame)
+        echoed = 0
+        deadline = time.monotonic() + TIMEOUT_S
+        while echoed < len(bodies):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the published frames did not all come back as events")
+            protocol.receive_data(connection.recv(65536))
+            echoed += sum(
+                isinstance(e, TextMessage) and '"notice"' not in e.data for e in protocol.events()
+            )
+    return total
+
+
+def measure_publish_cost(url: str, messages: int = MESSAGES) -> dict:
+    """Per message, both ways: bytes on the client's socket and the server's CPU in µs."""
+    parts = urlsplit(url)
+    address, host = (parts.hostname or "127.0.0.1", parts.port or 80), parts.netloc
+    bodies = [
+        json.dumps({"type": "chat", "data": {"n": n, "text": "hello"}}).encode()
+        for n in range(messages)
+    ]
+    found: dict = {"messages": messages}
+    for name, send in (("http", _by_requests), ("websocket", _by_frames)):
+        before = _metrics(address, host)["process"]["cpu_s"]
+        sent = send(address, host, bodies)
+        after = _metrics(address, host)["process"]["cpu_s"]
+        found[name] = {
+            "bytes_per_message": sent / messages,
+            "cpu_us_per_message": (after - before) * 1e6 / messages,
+        }
+    return found
