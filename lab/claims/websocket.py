@@ -55,7 +55,8 @@ def check_websocket_framing(rows: Rows) -> Verdict:
         (r.users, low <= r.overhead_bytes_per_event <= high + PING_SLACK_BYTES) for r in cells
     ]
     parts = [
-        f"{fmt_bytes(r.overhead_bytes_per_event)} at {users_text(r.users)}"
+        f"{fmt_bytes(r.overhead_bytes_per_event)} at {users_text(r.users)} and "
+        f"{r.rate:g} events/s"
         + (
             f" (frame arithmetic {fmt_bytes(r.theory_bytes_per_event - r.payload_bytes_per_event)})"
             if r.theory_bytes_per_event is not None and r.payload_bytes_per_event is not None
