@@ -136,8 +136,9 @@ def figure_requests_per_event(run: Run) -> Figure:
         if fmt_number(max(values)) != span:
             span += f"–{fmt_number(max(values))}"
         parts.append(f"long polling {span}" + (" at every rate" if len(values) > 1 else ""))
-    if "sse" in found:
-        parts.append(f"SSE {fmt_number(max(p.y for p in found['sse']))}")
+    for stream in ("sse", "websocket"):
+        if stream in found:
+            parts.append(f"{transport_label(stream)} {fmt_number(max(p.y for p in found[stream]))}")
     others = sorted({p.row.interval_s for p in polls or []} - {interval})
     squares = ""
     if others:
@@ -148,8 +149,8 @@ def figure_requests_per_event(run: Run) -> Figure:
     subtitle = (
         f"{found[next(iter(found))][0].row.users:,} users. Short polling asks every "
         f"{fmt_seconds(interval)}{squares} whether or not there is news; a long poll is "
-        "answered by the next event; an SSE stream carries every event on its one request"
-        + few_events_note(found)
+        "answered by the next event; an SSE stream (or a WebSocket) carries every event on its "
+        "one request" + few_events_note(found)
     )
     titles(fig, join(parts), subtitle, ax)
     legend_below(
@@ -202,7 +203,7 @@ def figure_bytes_vs_rate(run: Run) -> Figure:
             text += f", {fmt_number(b.y)} at {b.x:g}/s"
         parts.append(text)
     several = len(set(rates)) > 1
-    for transport in ("long_polling", "sse"):
+    for transport in ("long_polling", "sse", "websocket"):
         if transport in found:
             low, high = cheapest[transport].y, costly[transport].y
             span = (
@@ -219,8 +220,8 @@ def figure_bytes_vs_rate(run: Run) -> Figure:
         fig,
         join(parts),
         f"bytes in + out ÷ deliveries. Each event's JSON is {payload_text}; the rest is "
-        "HTTP headers (once per request), the JSON envelope and SSE framing. An empty poll "
-        "still costs its headers, shared by the events the next polls find"
+        "HTTP headers (once per request), the JSON envelope, SSE or WebSocket framing. An "
+        "empty poll still costs its headers, shared by the events the next polls find"
         + few_events_note(found),
         ax,
     )
