@@ -22,6 +22,15 @@ LISTENING = "listening on "
 START_TIMEOUT_S = 15.0
 
 
+def fetch_metrics(url: str) -> dict:
+    """A running server's /metrics snapshot."""
+    import json
+    import urllib.request  # not at the top: `lab serve` builds its parser before patching
+
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+        return json.load(response)
+
+
 class ServerDidNotStart(RuntimeError):
     """The lab server exited, or did not say where it listens, in time."""
 

@@ -17,39 +17,21 @@ from urllib.parse import urlsplit
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
 
+from lab.http_client import header, read_head, status
+from lab.lab_process import fetch_metrics
+
 MESSAGES = 500
 TIMEOUT_S = 30.0
 
 
-def _metrics(address: tuple[str, int], host: str) -> dict:
-    with socket.create_connection(address, timeout=TIMEOUT_S) as connection:
-        connection.sendall(
-            f"GET /metrics HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
-        )
-        received = b""
-        while data := connection.recv(65536):
-            received += data
-    return json.loads(received.split(b"\r\n\r\n", 1)[1])
-
-
 def _read_answer(connection: socket.socket) -> int:
-    """Read one HTTP answer with a Content-Length; return its size in bytes."""
-    received = b""
-    while b"\r\n\r\n" not in received:
-        data = connection.recv(65536)
-        if not data:
-            raise ConnectionError("the server closed the connection before answering")
-        received += data
-    head, _, body = received.partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
+    """Read one 201 answer to a POST /publish; return its size in bytes."""
+    head, body = read_head(connection)
+    length = int(header(head, b"content-length") or 0)
     while len(body) < length:
         body += connection.recv(65536)
-    if not head.startswith(b"HTTP/1.1 201"):
-        raise ConnectionError(f"POST /publish answered {head.split(b' ', 2)[1].decode()}")
+    if status(head) != 201:
+        raise ConnectionError(f"POST /publish answered {status(head)}")
     return len(head) + 4 + length
 
 
@@ -103,9 +85,9 @@ def measure_publish_cost(url: str, messages: int = MESSAGES) -> dict:
     ]
     found: dict = {"messages": messages}
     for name, send in (("http", _by_requests), ("websocket", _by_frames)):
-        before = _metrics(address, host)["process"]["cpu_s"]
+        before = fetch_metrics(url)["process"]["cpu_s"]
         sent = send(address, host, bodies)
-        after = _metrics(address, host)["process"]["cpu_s"]
+        after = fetch_metrics(url)["process"]["cpu_s"]
         found[name] = {
             "bytes_per_message": sent / messages,
             "cpu_us_per_message": (after - before) * 1e6 / messages,

@@ -37,7 +37,7 @@ from lab.cell_measurement import (
 )
 from lab.cell_path import proxied, relayed, what_reached_the_clients
 from lab.chat.measurement import measure_chat_cell
-from lab.lab_process import LabProcess
+from lab.lab_process import LabProcess, fetch_metrics
 from lab.measurement import Cell
 from lab.names import CHAT
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
@@ -55,13 +55,6 @@ def scenario_file(cell: Cell) -> Iterator[Path]:
     name = CHAT if cell.workload == CHAT else cell.transport
     with resources.as_file(resources.files("lab.scenarios") / f"{name}.py") as path:
         yield path
-
-
-def fetch_metrics(url: str) -> dict:
-    import urllib.request  # not at the top: `lab serve` builds its parser before patching
-
-    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
-        return json.load(response)
 
 
 def locust_command(
@@ -169,7 +162,7 @@ def measure(
 
 
 def post_drop(url: str) -> None:
-    import urllib.request  # not at the top, as in fetch_metrics
+    import urllib.request  # not at the top: `lab serve` builds its parser before patching
 
     drop = urllib.request.Request(url + "/drop", method="POST", data=b"{}")
     drop.add_header("Content-Type", "application/json")

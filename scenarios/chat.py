@@ -44,6 +44,7 @@ from lab.chat.measurement import ANSWER_LOG_COLUMNS, LOAD_QUESTION, THINK_S, TOK
 from lab.chat.model import answer_tokens
 from lab.delivery_recorder import RawLog
 from lab.http_chunks import ChunkedDecoder
+from lab.http_client import read_head, status
 from lab.names import CHAT_TRANSPORTS
 from lab.sse import SSEDecoder
 
@@ -115,16 +116,9 @@ class ChatUser(FastHttpUser):
         with socket.create_connection((address.hostname, address.port or 80), timeout=30) as c:
             c.sendall(head + body)
             self.requests += 1
-            received = b""
-            while b"\r\n\r\n" not in received:
-                data = c.recv(65536)
-                if not data:
-                    raise ConnectionError("the server closed the connection before answering")
-                received += data
-            status_line, _, rest = received.partition(b"\r\n")
-            if b" 200 " not in status_line + b" ":
-                raise ConnectionError(status_line.decode(errors="replace"))
-            data = rest.partition(b"\r\n\r\n")[2]
+            answer, data = read_head(c)
+            if status(answer) != 200:
+                raise ConnectionError(answer.split(b"\r\n", 1)[0].decode(errors="replace"))
             chunks, decoder = ChunkedDecoder(), SSEDecoder()
             arrived = now()
             while True:

@@ -31,11 +31,11 @@ from client_measurement import now, recorder_for
 from locust import User, constant, task
 
 from lab.http_chunks import ChunkedDecoder
+from lab.http_client import header, read_head
 from lab.sse import SSEDecoder
 
 TRANSPORT = "sse"
 READ_TIMEOUT_S = 60.0  # several heartbeats: a silent stream this long is dead
-MAX_HEAD_BYTES = 16_384
 
 
 class StreamRefused(Exception):
@@ -133,29 +133,6 @@ class SSEUser(User):
             exception=error,
             context={},
         )
-
-
-def read_head(connection: socket.socket) -> tuple[bytes, bytes]:
-    """The response's status line and headers, and whatever body bytes came with them."""
-    received = b""
-    while b"\r\n\r\n" not in received:
-        data = connection.recv(65536)
-        if not data:
-            raise ConnectionError("the server closed the connection before answering")
-        received += data
-        if len(received) > MAX_HEAD_BYTES:
-            raise ConnectionError("the response head is too long")
-    head, body = received.split(b"\r\n\r\n", 1)
-    return head, body
-
-
-def header(head: bytes, wanted: bytes) -> bytes | None:
-    """A response header's value (`wanted` in lower case), or None."""
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == wanted:
-            return value.strip()
-    return None
 
 
 def retry_after(head: bytes) -> float:
