@@ -270,3 +270,18 @@ def test_the_scenario_resumes_after_drops_or_loses_what_came_meanwhile(resume, t
     else:
         # 20 events a second, half a second away: about 10 lost per user per drop.
         assert lost is not None and int(lost["Failure Count"]) >= 2
+
+
+def test_a_page_from_another_site_may_read_but_not_publish(server):
+    foreign = websocket.create_connection(ws_url(server), origin="http://evil.example", timeout=10)
+    try:
+        assert json.loads(foreign.recv())["notice"] == "open"
+        foreign.send(json.dumps({"data": "from another site"}))
+        while True:
+            opcode, frame = foreign.recv_data_frame(control_frame=True)
+            if opcode == CLOSE:
+                break
+        code, reason = close_of(frame)
+        assert code == 1008 and "another site" in reason
+    finally:
+        foreign.close()
