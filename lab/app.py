@@ -9,15 +9,14 @@ from flask.json.provider import DefaultJSONProvider
 
 from lab import access, control, errors, page
 from lab.chat.jobs import ChatJobs
-from lab.event_source import EventSource
 from lab.fanout import Fanout
 from lab.held import HeldRequests
 from lab.json_bytes import to_json_bytes
 from lab.metrics import Metrics
 from lab.settings import Settings
 from lab.state import LabState
-from lab.ticker import Ticker
 from lab.transports import chat, chat_jobs, long_polling, short_polling, sse, websocket
+from lab.workers import for_settings, share
 
 
 class LabJSONProvider(DefaultJSONProvider):
@@ -39,30 +38,27 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json = LabJSONProvider(app)
-    source = EventSource(history=settings.history, history_bytes=settings.history_bytes)
+    # With several workers each holds its share of the server's limits.
+    workers = for_settings(settings)
     metrics = Metrics()
-    app.extensions["lab"] = LabState(
+    state = LabState(
         settings=settings,
-        source=source,
-        ticker=Ticker(
-            source,
-            rate=settings.rate,
-            arrivals=settings.arrivals,
-            payload_bytes=settings.payload_bytes,
-            paused=settings.paused,
-            **settings.ticker_limits(),
-        ),
-        held=HeldRequests(limit=settings.max_streams),
+        source=workers.source,
+        ticker=workers.ticker,
+        held=HeldRequests(limit=share(settings.max_streams, settings.workers)),
         metrics=metrics,
         fanout=Fanout(
-            source,
+            workers.source,
             metrics["sse"],
             settings.max_batch,
             settings.max_batch_bytes,
             settings.write_timeout,
         ),
-        chat_jobs=ChatJobs(metrics.chat, limit=settings.max_chat_answers),
+        chat_jobs=ChatJobs(metrics.chat, limit=share(settings.max_chat_answers, settings.workers)),
+        workers=workers,
     )
+    app.extensions["lab"] = state
+    workers.serve_commands(state.held, lambda: control.worker_snapshot(state))
     errors.init_app(app)
     access.init_app(app)
     for module in (

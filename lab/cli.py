@@ -13,18 +13,36 @@ from pathlib import Path
 
 from lab import __version__
 from lab.server_options import add_server_options, patch_for_gevent, settings_from
+from lab.settings import Settings
 
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    if settings.workers > 1 and args.worker_index is None:
+        return run_workers(args, settings)
     patch_for_gevent()
     from lab.server import serve
+    from lab.workers import BrokerUnreachable
 
     try:
         serve(settings, access_log=args.access_log)
+    except BrokerUnreachable as error:
+        sys.exit(f"lab: {error}")
     except OSError as error:
         sys.exit(f"lab: cannot listen on {settings.host}:{settings.port}: {error.strerror}")
     return 0
+
+
+def run_workers(args: argparse.Namespace, settings: Settings) -> int:
+    from lab.redis_server import RedisDidNotStart, RedisMissing
+    from lab.worker_pool import WorkerDidNotStart, serve_workers
+
+    try:
+        return serve_workers(settings, args.argv)
+    except (RedisMissing, RedisDidNotStart, WorkerDidNotStart) as error:
+        sys.exit(f"lab: {error}")
+    except OSError as error:
+        sys.exit(f"lab: cannot listen on {settings.host}:{settings.port}: {error.strerror}")
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -80,5 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # `lab serve --workers N` starts each worker with the same options
     return args.run(args)

@@ -81,12 +81,11 @@ def put_source() -> Response:
 @blueprint.post("/drop")
 @changes_state
 def drop() -> Response:
-    return jsonify({"dropped": lab_state().held.drop_all()})
+    return jsonify({"dropped": lab_state().workers.drop_all()})
 
 
-def source_figures() -> dict:
-    state = lab_state()
-    source = state.source
+def source_figures(state: LabState | None = None) -> dict:
+    source = (state or lab_state()).source
     return {
         "last_id": source.last_id,
         "first_id": source.first_id,
@@ -100,9 +99,14 @@ def source_figures() -> dict:
 
 @blueprint.get("/metrics")
 def metrics() -> Response:
-    state = lab_state()
+    """This server's counters: with several workers, the sum of theirs, and each one's."""
+    return jsonify(lab_state().workers.metrics())
+
+
+def worker_snapshot(state: LabState) -> dict:
+    """This process's own counters (the whole server's when it works alone)."""
     snapshot = state.metrics.snapshot()
-    snapshot["source"] = state.ticker.settings() | source_figures()
+    snapshot["source"] = state.ticker.settings() | source_figures(state)
     snapshot["held"] = {"count": state.held.count, "limit": state.held.limit}
     snapshot["network"] = {"simulated_rtt_ms": state.network_rtt_ms}
-    return jsonify(snapshot)
+    return snapshot

@@ -117,19 +117,34 @@ class EventSource:
         event_id, ts = self.last_id + 1, self._clock()
         encoded = to_json_bytes({"id": event_id, "ts": ts, "type": type, "data": data})
         event = Event(event_id, ts, type, encoded, self.epoch)
-        slot = event_id % self.capacity
+        self.keep(event)
+        return event
+
+    def keep(self, event: Event) -> None:
+        """Add an event numbered elsewhere (a shared source's) and wake every waiter.
+
+        Its id must follow the newest kept; an id further on means the events between were
+        missed, and the history starts again at this one (the transports then tell their
+        clients about the gap, as for events that left the history).
+        """
+        if event.id <= self.last_id:
+            raise ValueError(f"event {event.id} is not newer than the newest kept ({self.last_id})")
+        if event.id != self.last_id + 1:
+            self._ring = [None] * self.capacity
+            self.bytes = 0
+            self._first_id = event.id
+        slot = event.id % self.capacity
         if self.size == self.capacity:
             self._forget_oldest()  # the ring is full by count: its slot is about to be reused
         self._ring[slot] = event
         self.bytes += self.cost(event)
-        self.last_id = event_id
-        while self.bytes > self.capacity_bytes and self._first_id < event_id:
+        self.last_id = event.id
+        while self.bytes > self.capacity_bytes and self._first_id < event.id:
             self._forget_oldest()
         # One Event object per "generation": setting it wakes every current waiter at once,
         # and waiters that arrive later take the fresh one.
         news, self._news = self._news, gevent.event.Event()
         news.set()
-        return event
 
     def _forget_oldest(self) -> None:
         slot = self._first_id % self.capacity

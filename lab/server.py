@@ -23,6 +23,7 @@ from lab.errors import error_body
 from lab.held import SHUTTING_DOWN
 from lab.http_handler import CountingHandler
 from lab.metrics import Metrics
+from lab.page_address import page_urls
 from lab.proxy.profiles import Profile
 from lab.settings import Settings
 from lab.state import lab_state
@@ -63,47 +64,17 @@ class LabServer(WSGIServer):
         super().handle(sock, address)
 
 
-def local_addresses() -> list[str]:
-    """This machine's IPv4 addresses other than loopback (Linux; [] where unknown).
-
-    Read from the network interfaces themselves: nothing is sent anywhere.
-    """
-    try:
-        import fcntl
-        import struct
-    except ImportError:
-        return []
-    found = []
-    get_address = 0x8915  # SIOCGIFADDR
-    for _, name in socket.if_nameindex():
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            try:
-                packed = fcntl.ioctl(
-                    probe.fileno(), get_address, struct.pack("256s", name[:15].encode())
-                )
-            except OSError:
-                continue
-        address = socket.inet_ntoa(packed[20:24])
-        if not address.startswith("127."):
-            found.append(address)
-    return found
-
-
-def page_urls(settings: Settings, port: int, scheme: str = "http") -> tuple[str, str | None]:
-    """The address to open, and the teacher's address with the token (None on loopback).
-
-    Bound to every address, the server names itself by an address of this machine, which
-    students' laptops can reach more often than its host name.
-    """
-    host = settings.host
-    if host in ("0.0.0.0", "::", ""):
-        host = next(iter(local_addresses()), None) or socket.gethostname()
-    if ":" in host:
-        host = f"[{host}]"
-    url = f"{scheme}://{host}:{port}/"
-    # The token rides in the fragment, which a browser never sends: it reaches no server
-    # log and no Referer header. The page reads it from there and sends it as a header.
-    return url, None if settings.on_loopback else f"{url}#token={settings.token}"
+def shared_listener(address: tuple[str, int]) -> socket.socket:
+    """A listening socket that other workers bind too (SO_REUSEPORT): the kernel spreads
+    new connections across every worker listening on the port."""
+    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(address)
+    listener.listen(4096)
+    listener.setblocking(False)
+    return listener
 
 
 def refuse_taken_address(host: str, port: int) -> None:
@@ -144,13 +115,15 @@ def serve(
     # Host header included): the settings' host, not this address, still decides whether
     # the token is needed and which names are answered.
     relayed = network_rtt_ms > 0
+    address = ("127.0.0.1", 0) if relayed or proxy else (settings.host, settings.port)
+    listener = shared_listener(address) if settings.workers > 1 else address
     server = LabServer(
-        ("127.0.0.1", 0) if relayed or proxy else (settings.host, settings.port),
+        listener,
         app,
         metrics=state.metrics,
         settings=settings,
         max_connections=max_connections,
-        backlog=4096,
+        backlog=None if isinstance(listener, socket.socket) else 4096,
         log=sys.stderr if access_log else None,
     )
     # Taken over before nginx starts: a stop asked for while it starts is then only noted,
@@ -205,11 +178,9 @@ def serve(
         if on_listening is not None:
             on_listening(port)
         print("Ctrl+C stops the server.", file=out, flush=True)
-        state.fanout.start()
-        state.ticker.start()
+        state.start()
         stopping.wait()
-        state.ticker.stop()
-        state.fanout.stop()
+        state.stop()
         state.held.drop_all(SHUTTING_DOWN)
         server.stop(timeout=2)
     finally:

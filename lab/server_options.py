@@ -17,7 +17,7 @@ from typing import Any
 from lab.names import ARRIVALS
 from lab.settings import Settings
 
-_DEFAULTS = {f.name: f.default for f in fields(Settings) if f.name != "token"}
+_DEFAULTS = {f.name: f.default for f in fields(Settings) if f.name not in ("token", "worker_index")}
 
 # name: (type, help). The order is the order of `lab serve --help`.
 _OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
@@ -98,6 +98,17 @@ _OPTIONS: dict[str, tuple[Callable[[str], Any], str]] = {
         "seconds a long poll is held when the client names no timeout (default %(default)s)",
     ),
     "longpoll_max_timeout": (float, "longest timeout a client may ask for (default %(default)s)"),
+    "workers": (
+        int,
+        "server processes sharing the port and one event source through Redis; above 1 "
+        "it needs a broker, and 'redis' is used unless --broker names one "
+        "(default %(default)s)",
+    ),
+    "broker": (
+        str,
+        "where the workers share their events: 'redis' starts a private redis-server, "
+        "redis://HOST:PORT/DB uses a running one (default: none, the in-process source)",
+    ),
 }
 assert set(_OPTIONS) | {"paused"} == set(_DEFAULTS), "every setting needs an option"
 
@@ -149,6 +160,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
         help="the token for changing endpoints when not on loopback "
         "(default: a new random one, printed at start)",
     )
+    # Set by `lab serve --workers N` for each worker it starts; not for people.
+    group.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     group.add_argument(
         "--access-log",
         action="store_true",
@@ -164,6 +177,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         values["paused"] = True
     if args.token:
         values["token"] = args.token
+    values["worker_index"] = args.worker_index or 0
     try:
         return Settings(**values)
     except ValueError as error:

@@ -21,6 +21,9 @@ MAX_RATE = 10_000.0
 MAX_PAYLOAD_BYTES = 1_000_000
 """Most bytes of padding in one tick."""
 MiB = 1024 * 1024
+MAX_WORKERS = 64
+PRIVATE_BROKER = "redis"
+"""`--broker redis`: a redis-server of the server's own, started and stopped with it."""
 LONGPOLL_TIMEOUT_S = 25.0
 """Seconds a long poll is held when the client names no timeout (clients use it too)."""
 
@@ -68,6 +71,17 @@ def ticker_problems(
         yield f"paused must be true or false, not {paused!r}"
 
 
+def broker_problems(broker: object) -> Iterator[str]:
+    """Why `broker` names no broker the lab can use (nothing when it does)."""
+    if not isinstance(broker, str):
+        yield f"broker must be text, not {broker!r}"
+    elif broker not in ("", PRIVATE_BROKER) and not broker.startswith(("redis://", "unix://")):
+        yield (
+            f"broker must be 'redis' (a private redis-server) or an address such as "
+            f"redis://127.0.0.1:6379/0, not {broker!r}"
+        )
+
+
 @dataclass
 class Settings:
     host: str = "127.0.0.1"
@@ -111,6 +125,13 @@ class Settings:
     longpoll_timeout: float = LONGPOLL_TIMEOUT_S
     """Seconds a long poll is held when the client names no timeout."""
     longpoll_max_timeout: float = 120.0
+    workers: int = 1
+    """Server processes sharing the port and, through the broker, one event source."""
+    broker: str = ""
+    """Where several workers share the source: `redis` (a private redis-server the lab
+    starts), `redis://HOST:PORT/DB` (a running one), or empty (the in-process source)."""
+    worker_index: int = 0
+    """Which of the workers this process is (set by the process that starts them)."""
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     """Needed by the endpoints that change state when the server is not on loopback."""
 
@@ -148,6 +169,13 @@ class Settings:
         yield from at_least("max_body_bytes", 1, "be at least 1")
         for name in ("header_timeout", "idle_timeout", "write_timeout"):
             yield from at_least(name, 0.1, "be at least 0.1 seconds")
+        if not isinstance(self.workers, int) or not 1 <= self.workers <= MAX_WORKERS:
+            yield f"workers must be a whole number from 1 to {MAX_WORKERS}, not {self.workers!r}"
+        elif not isinstance(self.worker_index, int) or not 0 <= self.worker_index < self.workers:
+            yield (
+                f"the worker index must be from 0 to {self.workers - 1}, not {self.worker_index!r}"
+            )
+        yield from broker_problems(self.broker)
         if not _is_number(self.longpoll_max_timeout) or not self.longpoll_max_timeout > 0:
             yield f"the maximum long-poll timeout must be above 0, not {self.longpoll_max_timeout}"
         elif not _is_number(self.longpoll_timeout) or not (

@@ -13,6 +13,7 @@ from lab.held import HeldRequests
 from lab.metrics import Metrics
 from lab.settings import Settings
 from lab.ticker import Ticker
+from lab.workers import OneProcess, SharedWorkers
 
 
 @dataclass
@@ -26,8 +27,20 @@ class LabState:
     metrics: Metrics
     fanout: Fanout
     chat_jobs: ChatJobs
+    workers: OneProcess | SharedWorkers
     network_rtt_ms: float = 0.0
     """The round trip a relay in front of the server adds (`lab demo --rtt`); 0: none."""
+
+    def start(self) -> None:
+        """Start what runs beside the requests: the shared parts, the fan-out, the ticker."""
+        self.workers.start()
+        self.fanout.start()
+        self.ticker.start()
+
+    def stop(self) -> None:
+        self.ticker.stop()
+        self.fanout.stop()
+        self.workers.stop()
 
 
 def lab_state(app: Flask | None = None) -> LabState:

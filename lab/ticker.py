@@ -47,7 +47,7 @@ class Ticker:
         self._rng = rng or random.Random()
         self._changed = gevent.event.Event()
         self._greenlet: gevent.Greenlet | None = None
-        self.update(rate=rate, arrivals=arrivals, payload_bytes=payload_bytes, paused=paused)
+        self.apply(rate=rate, arrivals=arrivals, payload_bytes=payload_bytes, paused=paused)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -58,7 +58,11 @@ class Ticker:
         }
 
     def update(self, **changes: Any) -> dict[str, Any]:
-        """Validate every change first, then apply them all; raise TickerSettingsError."""
+        """Change settings (`PUT /source`); raise TickerSettingsError, changing nothing."""
+        return self.apply(**changes)
+
+    def apply(self, **changes: Any) -> dict[str, Any]:
+        """Validate every change first, then apply them all here; raise TickerSettingsError."""
         unknown = sorted(set(changes) - {"rate", "arrivals", "payload_bytes", "paused"})
         if unknown:
             shown = ", ".join(repr(name[:40]) for name in unknown[:5])

@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ from urllib.parse import urlsplit
 from lab.proxy import access_log
 from lab.proxy.profiles import Profile
 from lab.proxy.tls import self_signed_certificate
+from lab.started_programs import answers, free_port, stop_with_parent
 
 SEARCHED = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 INSTALL_NGINX = (
@@ -47,12 +46,6 @@ def find_nginx() -> str:
     if found is None:
         raise NginxMissing(INSTALL_NGINX)
     return found
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def user_line() -> str:
@@ -131,24 +124,6 @@ WEBSOCKET_LOCATION = (
     "            proxy_read_timeout 1h;\n"
     "        }\n"
 )
-
-
-def stop_with_parent() -> None:
-    """In the child, before nginx starts: on Linux, ask the kernel to send it SIGTERM when
-    the process that started it dies, even by SIGKILL, so that no nginx is left behind."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def _answers(address: tuple[str, int]) -> bool:
-    try:
-        with socket.create_connection(address, timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 class Nginx:
@@ -245,7 +220,7 @@ class Nginx:
             # Something else may answer on a port nginx failed to take; nginx writes its pid
             # file only once it holds its listening socket.
             started = pid_file.exists() and self.process.poll() is None
-            if started and _answers((self.host, self.port)):
+            if started and answers((self.host, self.port)):
                 return True
             time.sleep(0.05)
         self.stop()
