@@ -147,3 +147,20 @@ def test_a_publish_wakes_every_waiter_once_and_a_later_waiter_waits_for_the_next
 def test_event_data_reads_back_from_its_json():
     event = Event(1, 2.0, "m", b'{"id":1,"ts":2.0,"type":"m","data":[1,"a"]}', "e")
     assert event.data == [1, "a"] and event.cursor == "1@e"
+
+
+def test_keep_takes_events_numbered_elsewhere_in_order():
+    source = EventSource(epoch="test")
+    for event_id in (1, 2, 3):
+        source.keep(Event(event_id, 1.0, "tick", b'{"id":%d}' % event_id, "test"))
+    assert (source.first_id, source.last_id) == (1, 3)
+    with pytest.raises(ValueError, match="event 3 is not newer than the newest kept"):
+        source.keep(Event(3, 1.0, "tick", b"{}", "test"))
+
+
+def test_keep_after_missed_events_starts_the_history_again():
+    source = EventSource(epoch="test")
+    source.keep(Event(1, 1.0, "tick", b'{"id":1}', "test"))
+    source.keep(Event(7, 1.0, "tick", b'{"id":7}', "test"))
+    assert (source.first_id, source.last_id, source.size) == (7, 7, 1)
+    assert source.events_after(1, 10) == ([source.events_after(6, 1)[0][0]], True)

@@ -45,11 +45,21 @@ def test_defaults():
         ({"write_timeout": float("nan")}, "write timeout must be at least 0.1 seconds"),
         ({"longpoll_max_timeout": 0}, "the maximum long-poll timeout must be above 0"),
         ({"longpoll_timeout": 200}, "the default long-poll timeout must be above 0 and at most"),
+        ({"workers": 0}, "workers must be a whole number from 1 to 64"),
+        ({"workers": 65}, "workers must be a whole number from 1 to 64"),
+        ({"workers": 2, "worker_index": 2}, "the worker index must be from 0 to 1"),
+        ({"broker": "memcached://x"}, "broker must be 'redis' (a private redis-server) or an"),
+        ({"broker": 6379}, "broker must be text"),
     ],
 )
 def test_every_refusal_is_a_sentence(values, words):
     with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
         Settings(**values)
+
+
+@pytest.mark.parametrize("broker", ["", "redis", "redis://127.0.0.1:6379/0", "unix:///tmp/r.sock"])
+def test_brokers_the_lab_can_use(broker):
+    assert Settings(broker=broker, workers=2).broker == broker
 
 
 def test_several_problems_are_named_together():
