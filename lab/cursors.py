@@ -68,7 +68,7 @@ def parse_resume(
             parse_whole(text, name)  # still a number, or a clear 400
             return Resume(after=0, restarted=True)
     cursor = parse_whole(text, name)
-    if cursor > source.last_id:
+    if not source.has_reached(cursor):
         raise ApiError(
             400,
             f"{name}={cursor} is ahead of the newest event ({source.last_id}); the server "

@@ -154,6 +154,10 @@ class EventSource:
             self._ring[slot] = None
         self._first_id += 1
 
+    def has_reached(self, event_id: int) -> bool:
+        """Whether `event_id` has been published (a shared source may wait a moment for it)."""
+        return event_id <= self.last_id
+
     def news(self) -> gevent.event.Event:
         """A flag that is set by the next publish. Take it before checking `last_id`."""
         return self._news

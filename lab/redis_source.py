@@ -25,6 +25,9 @@ from lab.epoch import new_epoch
 from lab.event_source import Event, EventSource
 from lab.json_bytes import to_json_bytes
 
+CATCH_UP_S = 1.0
+"""How long a request may wait for this worker's mirror to reach an event another worker
+has already sent."""
 READ_BATCH = 1_000
 """Entries read from the stream at once: a worker that fell behind catches up in batches."""
 READ_BLOCK_MS = 5_000
@@ -107,6 +110,21 @@ class RedisEventSource(EventSource):
             )
         )
         return Event(event_id, ts, type, b'{"id":%d,%b' % (event_id, rest[1:]), self.epoch)
+
+    def has_reached(self, event_id: int) -> bool:
+        """Whether `event_id` has been published; waits up to `CATCH_UP_S` for this mirror.
+
+        A client that read an event from one worker may ask the next about it before that
+        worker's reader has seen it: a cursor a moment ahead of this mirror is not an error.
+        """
+        deadline = time.monotonic() + CATCH_UP_S
+        while event_id > self.last_id:
+            news, left = self.news(), deadline - time.monotonic()
+            if event_id <= self.last_id:
+                break
+            if left <= 0 or not news.wait(left):
+                return False
+        return True
 
     def start(self) -> None:
         if self._reader is None:
