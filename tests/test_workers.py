@@ -206,3 +206,21 @@ def test_an_unreachable_broker_is_one_sentence():
     assert ended.returncode != 0
     assert "cannot reach the broker at redis://127.0.0.1:1/0" in ended.stderr
     assert "Traceback" not in ended.stderr
+
+
+def test_a_chat_answer_is_read_on_the_connection_that_asked_for_it(workers):
+    question = {"prompt": "hello", "max_tokens": 5, "first_token_ms": 10, "tokens_per_s": 200}
+    with requests.Session() as session:  # one kept-alive connection: one worker
+        job = session.post(workers.url + "/chat/jobs", json=question, timeout=10).json()
+        answer = wait_until(
+            lambda: (lambda a: a if a["done"] else None)(
+                session.get(workers.url + job["url"], timeout=10).json()
+            )
+        )
+        assert len(answer["tokens"]) == 5
+    for _ in range(40):  # new connections, until one reaches the other worker
+        elsewhere = workers.get(job["url"])
+        if elsewhere.status_code == 404:
+            assert "each keeps its own answers" in elsewhere.json()["error"]
+            return
+    raise AssertionError("40 new connections all reached the worker that holds the answer")
