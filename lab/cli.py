@@ -13,12 +13,12 @@ from pathlib import Path
 
 from lab import __version__
 from lab.server_options import add_server_options, patch_for_gevent, settings_from
-from lab.settings import Settings
+from lab.settings import PRIVATE_BROKER, Settings
 
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    if settings.workers > 1 and args.worker_index is None:
+    if args.worker_index is None and (settings.workers > 1 or settings.broker == PRIVATE_BROKER):
         return run_workers(args, settings)
     patch_for_gevent()
     from lab.server import serve

@@ -126,6 +126,11 @@ def announce_page(
 
 def run_demo(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    if settings.workers > 1 or settings.broker:
+        sys.exit(
+            "lab demo: the demo runs one process; for several workers, start `lab serve "
+            "--workers N` and open the address it prints"
+        )
     problem = rtt_problem(args.rtt)
     if problem:
         sys.exit(f"lab demo: {problem}")

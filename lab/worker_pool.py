@@ -174,12 +174,14 @@ def serve_workers(
         url, teacher_url = page_urls(settings, port)
         print(f"listening on http://{settings.host}:{port}/", file=out, flush=True)
         pids = ", ".join(str(process.pid) for process in pool.processes)
-        print(
-            f"{settings.workers} workers (pids {pids}) share the port and one event source "
-            f"through {where}.",
-            file=out,
-            flush=True,
-        )
+        if settings.workers == 1:
+            said = f"One worker (pid {pids}) serves, its event source kept in {where}."
+        else:
+            said = (
+                f"{settings.workers} workers (pids {pids}) share the port and one event "
+                f"source through {where}."
+            )
+        print(said, file=out, flush=True)
         if teacher_url:
             print(
                 f"Reachable from the network. Students open {url} (read-only).\n"

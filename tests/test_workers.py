@@ -224,3 +224,14 @@ def test_a_chat_answer_is_read_on_the_connection_that_asked_for_it(workers):
             assert "each keeps its own answers" in elsewhere.json()["error"]
             return
     raise AssertionError("40 new connections all reached the worker that holds the answer")
+
+
+def test_the_demo_refuses_workers_with_a_sentence():
+    ended = subprocess.run(
+        [sys.executable, "-m", "lab", "demo", "--port", "0", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert ended.returncode != 0
+    assert "the demo runs one process" in ended.stderr
