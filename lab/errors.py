@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from lab.json_bytes import to_json_bytes
+from lab.settings import Settings
 
 
 class ApiError(Exception):
@@ -18,12 +21,16 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def too_many_held(limit: int) -> ApiError:
+def too_many_held(settings: Settings) -> ApiError:
+    whole = f"its maximum of {settings.max_streams} streams and long polls (--max-streams)"
+    if settings.workers > 1:
+        share = math.ceil(settings.max_streams / settings.workers)
+        whole = (
+            f"its share of the streams and long polls: {share} in each of its "
+            f"{settings.workers} workers (--max-streams {settings.max_streams})"
+        )
     return ApiError(
-        503,
-        f"the server is already holding its maximum of {limit} streams and long polls "
-        "(--max-streams); try again shortly",
-        {"Retry-After": "1"},
+        503, f"the server is already holding {whole}; try again shortly", {"Retry-After": "1"}
     )
 
 

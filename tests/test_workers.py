@@ -235,3 +235,23 @@ def test_the_demo_refuses_workers_with_a_sentence():
     )
     assert ended.returncode != 0
     assert "the demo runs one process" in ended.stderr
+
+
+def test_each_worker_holds_its_share_of_the_stream_limit():
+    with run_server("--workers", "2", "--max-streams", "2", "--heartbeat", "0") as server:
+        assert per_worker(server, "held", "limit") == [1, 1]
+        streams, refused = [], None
+        try:
+            for _ in range(40):
+                response = requests.get(server.url + "/sse", stream=True, timeout=10)
+                if response.status_code == 503:
+                    refused = response
+                    break
+                streams.append(response)
+            assert refused is not None and len(streams) <= 2
+            assert "1 in each of its 2 workers" in refused.json()["error"]
+            assert refused.headers["Retry-After"] == "1"
+            assert server.get("/poll").status_code == 200  # the polls still work
+        finally:
+            for stream in streams:
+                stream.close()

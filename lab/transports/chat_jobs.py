@@ -81,7 +81,7 @@ def read_job(job_id: str) -> Response:
             with state.held.hold(request.environ) as held:
                 held.wait(job.news, wait)
         except TooManyHeld:
-            raise too_many_held(state.settings.max_streams) from None
+            raise too_many_held(state.settings) from None
         finally:
             job.waiting -= 1
             job.last_asked = state.chat_jobs.clock()

@@ -56,7 +56,7 @@ def longpoll() -> Response:
             else:
                 return batch_response(TRANSPORT, resume or Resume(after=since))
     except TooManyHeld:
-        raise too_many_held(settings.max_streams) from None
+        raise too_many_held(settings) from None
     if held.client_gone:
         # Nobody is listening; the answer only lets the handler finish and count it.
         return no_news()

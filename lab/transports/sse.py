@@ -92,7 +92,7 @@ def held_stream(
     try:
         held = holding.__enter__()
     except TooManyHeld:
-        raise too_many_held(state.settings.max_streams) from None
+        raise too_many_held(state.settings) from None
     released = False
 
     def release() -> None:

@@ -71,7 +71,7 @@ def websocket() -> Response:
     try:
         held = holding.__enter__()
     except TooManyHeld:
-        raise too_many_held(state.settings.max_streams) from None
+        raise too_many_held(state.settings) from None
     session = WebSocketSession(
         state,
         held,
