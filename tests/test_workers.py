@@ -255,3 +255,19 @@ def test_each_worker_holds_its_share_of_the_stream_limit():
         finally:
             for stream in streams:
                 stream.close()
+
+
+def test_every_worker_asks_off_loopback_for_the_one_token_printed():
+    with run_server("--workers", "2", "--host", "0.0.0.0", "--rate", "0") as exposed:
+        teacher_line = next(line for line in exposed.output if "#token=" in line)
+        token = teacher_line.strip().rsplit("#token=", 1)[1]
+        url = "http://127.0.0.1:" + exposed.url.rsplit(":", 1)[1] + "/publish"
+        answers = set()
+        for _ in range(10):  # new connections: both workers
+            student = requests.post(url, json={"data": 1}, timeout=10)
+            teacher = requests.post(
+                url, json={"data": 1}, headers={"X-Lab-Token": token}, timeout=10
+            )
+            answers.add((student.status_code, teacher.status_code))
+        assert answers == {(401, 201)}
+        assert all(per_worker(exposed, "transports", "other", "requests"))
