@@ -91,7 +91,22 @@ class SharedWorkers:
         combined["workers"] = snapshots
         combined["worker"] = self.index
         combined["workers_expected"] = self.count
+        combined["broker"] = self.broker_figures()
         return combined
+
+    def broker_figures(self) -> dict:
+        """The Redis server's own CPU and memory: with Redis in the path, part of what an
+        event costs (all of its work, when the Redis serves this lab alone)."""
+        import redis
+
+        try:
+            info: Any = self.client.info("cpu") | self.client.info("memory")
+        except redis.RedisError as error:
+            return {"error": f"the broker did not answer: {error}"}
+        return {
+            "cpu_s": float(info["used_cpu_sys"]) + float(info["used_cpu_user"]),
+            "rss_bytes": int(info["used_memory_rss"]),
+        }
 
     def start(self) -> None:
         self.bus.start()
