@@ -75,9 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo.register(commands)
 
-    from lab import relay_cli, sweep_cli
+    from lab import locust_worker, relay_cli, sweep_cli
 
     sweep_cli.register(commands)
+    locust_worker.register(commands)
     relay_cli.register(commands)
     report = commands.add_parser(
         "report",
