@@ -11,13 +11,13 @@ import csv
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lab import theory
 from lab.cell_summary import CellSummary
-from lab.measurement import Cell, SequenceCheck, counter_delta, summarize_cell
+from lab.measurement import Cell, LatencySummary, SequenceCheck, counter_delta, summarize_cell
 from lab.names import CHAT, is_sequence_entry
 
 EVENTS_CSV_MAX_ROWS_PER_CELL = 10_000
@@ -111,22 +111,23 @@ def is_gateway_timeout(error: str) -> bool:
 STREAMS = ("sse", "websocket")
 """The transports whose every user holds one connection open for the whole run."""
 
-CONNECTED_SHARE = 0.9
-"""Users counted as connected: every held stream (SSE) or 90% of the user count (long polls
-in flight between two requests, short polls spread over an interval, are not all seen)."""
+POLL_RATE_SHARE = 0.95
+"""Short polling is connected once the polls over one interval reach this share of users ÷
+interval: each user polls once per interval on average, but its ±10% jitter moves a single
+interval's count by a few percent either way (100 users: 95 to 105)."""
 
 
 def users_connected(
     cell: Cell, earlier: Mapping, later: Mapping, interval_s: float, first: Mapping | None = None
 ) -> tuple[bool, float]:
     """Whether a cell's users are all connected, judged from /metrics snapshots (`first`:
-    when Locust started; `earlier`, `later`: at least an interval apart); and how many the
-    server sees.
+    when the ramp-up was over; `earlier`, `later`: at least an interval apart, both after
+    it); and how many the server sees.
 
-    SSE: every user holds a stream open. Long polling: nearly every user has a request held;
-    across a network round trip fewer are held at any moment (the others are on their way
-    back), so two requests per user since the start also count. Short polling: requests
-    arrive at users ÷ interval a second. Chat: every user has asked a question.
+    SSE, WebSocket and long polling: every user holds a stream, a socket or a poll open.
+    Across a network round trip or a proxy some long polls are always on their way back, so
+    there two requests per user since `first` count too. Short polling: polls arrive at
+    users ÷ interval a second. Chat: every user has asked a question.
     """
     if cell.workload == CHAT:
         # Chat users come and go between answers: connected once each has asked.
@@ -140,16 +141,50 @@ def users_connected(
             return False, 0.0
         requests = counters["requests"] - earlier["transports"][cell.transport]["requests"]
         seen = requests / seconds * interval
-        return seen >= CONNECTED_SHARE * cell.users, seen
+        return seen >= POLL_RATE_SHARE * cell.users, seen
     seen = float(counters["open"])
-    if cell.transport in STREAMS:
-        return seen >= cell.users, seen
-    if seen >= CONNECTED_SHARE * cell.users:
+    if seen >= cell.users:
         return True, seen
-    if first is not None:
+    indirect = cell.rtt_ms > 0 or cell.via != "direct"
+    if cell.transport == "long_polling" and indirect and first is not None:
         asked = counters["requests"] - first["transports"][cell.transport]["requests"]
         return asked >= 2 * cell.users, seen
     return False, seen
+
+
+def read_opens(log_dir: Path, until: float) -> list[float]:
+    """How long each connection the users opened before `until` took to open, in ms
+    (`opens-*.csv`; the ones that failed are left out: they are errors, not openings)."""
+    found = []
+    for path in sorted(log_dir.glob("opens-*.csv")):
+        with open(path, newline="") as log:
+            for record in csv.DictReader(log):
+                if record["ok"] == "1" and float(record["started_at"]) <= until:
+                    found.append(float(record["open_ms"]))
+    return found
+
+
+@dataclass(frozen=True)
+class Connecting:
+    """How a cell's users connected, before its window (or until the deadline passed)."""
+
+    users: int
+    """How many the server saw: the cell's users once every one was connected."""
+    seconds: float
+    """From starting the load generator until then."""
+    open_ms: Sequence[float] = ()
+    """Each opening before then, in ms (lab.measurement.OPEN_LOG_COLUMNS)."""
+
+    def applied_to(self, summary: CellSummary) -> CellSummary:
+        """The summary with its connecting columns filled in."""
+        opens = LatencySummary.of(self.open_ms)
+        return replace(
+            summary,
+            users_connected=self.users,
+            connect_s=round(self.seconds, 2),
+            connect_p50_ms=opens.p50,
+            connect_p99_ms=opens.p99,
+        )
 
 
 @dataclass
@@ -163,8 +198,6 @@ class CellResult:
     frame_arithmetic: float | None = None
     """SSE and WebSocket: the mean overhead the frame arithmetic predicts for the delivered
     events."""
-    connected_after_s: float | None = None
-    """How long after Locust started all its users were connected."""
 
 
 def measure_cell(
@@ -241,3 +274,13 @@ def measure_cell(
     return CellResult(
         cell, summary, summary.verdict.problems(), events_rows, sample_every, frame_arithmetic
     )
+
+
+def with_connecting(result: CellResult, connecting: Connecting) -> CellResult:
+    """The result with how its users connected; when they did not all connect, its only
+    problem is that it was not measured (an empty window says nothing more)."""
+    summary = connecting.applied_to(result.summary)
+    problems = summary.verdict.problems()
+    if not summary.verdict.not_connected:
+        problems += [p for p in result.problems if p not in problems]
+    return replace(result, summary=summary, problems=problems)

@@ -24,15 +24,28 @@ class CellVerdict:
     errors: int = 0
     client_cpu_percent: float = 0.0
     nothing_delivered: bool = False
+    users: int = 0
+    users_connected: int | None = None
+    """How many of the `users` were connected when the deadline passed; None when they all
+    were (or the run did not say)."""
 
     @property
     def client_bound(self) -> bool:
         return self.client_cpu_percent >= CLIENT_BOUND_PERCENT
 
     @property
+    def not_connected(self) -> bool:
+        """Not every user connected before the deadline: the cell was not measured."""
+        return self.users_connected is not None and self.users_connected < self.users
+
+    @property
     def lossy(self) -> bool:
-        """Events lost or repeated, errors, or nothing delivered: the figures are incomplete."""
-        return bool(self.lost or self.repeated or self.errors or self.nothing_delivered)
+        """Events lost or repeated, errors, nothing delivered, or users that never connected:
+        the figures are incomplete."""
+        return (
+            bool(self.lost or self.repeated or self.errors or self.nothing_delivered)
+            or self.not_connected
+        )
 
     @property
     def ok(self) -> bool:
@@ -50,6 +63,11 @@ class CellVerdict:
     def problems(self) -> list[str]:
         """Each reason, as a sentence."""
         found = []
+        if self.not_connected:
+            found.append(
+                f"only {self.users_connected:,} of {self.users:,} users were connected when "
+                "the deadline passed: not measured, so it has no latency or cost figures"
+            )
         if self.lost:
             found.append(f"{self.lost:,} events lost")
         if self.repeated:
@@ -61,13 +79,15 @@ class CellVerdict:
                 f"load generator at {self.client_cpu_percent:.0f}% of a core: its latencies "
                 "measure the client, not the transport"
             )
-        if self.nothing_delivered:
+        if self.nothing_delivered and not self.not_connected:
             found.append("no event was delivered in the measured window")
         return found
 
     def short(self) -> str:
         """The reasons in a few words, for a chart or a table ('' for a clean cell)."""
         parts = []
+        if self.not_connected:
+            parts.append(f"{self.users_connected:,} of {self.users:,} connected, not measured")
         if self.lost:
             parts.append(f"{self.lost:,} lost")
         if self.repeated:
@@ -76,7 +96,7 @@ class CellVerdict:
             parts.append(f"{self.errors:,} errors")
         if self.client_bound:
             parts.append("client-bound")
-        if self.nothing_delivered:
+        if self.nothing_delivered and not self.not_connected:
             parts.append("nothing delivered")
         return ", ".join(parts)
 
@@ -147,6 +167,17 @@ class CellSummary:
     is a stream that was cut and reopened)."""
     gateway_timeouts: int | None = None
     """Responses the proxy answered 504 (Gateway Timeout) in the window; None when direct."""
+    users_connected: int | None = None
+    """How many users the server saw connected before the window: `users` once every one
+    was (the window then began), fewer when the deadline passed first; the cell is then not
+    measured and its figures are empty. Empty in runs from before this column."""
+    connect_s: float | None = None
+    """Seconds from starting the load generator until the server saw every user (or until
+    the deadline): its start-up, the ramp-up and the connect storm."""
+    connect_p50_ms: float | None = None
+    """Opening one connection before the window: a stream's time to its response head, a
+    WebSocket's to its 101 answer, a poller's first request (which learns its cursor)."""
+    connect_p99_ms: float | None = None
     drop_every_s: float | None = None
     """The drop cells: POST /drop this often in the window (empty: never)."""
     client_resumes: bool | None = None
@@ -181,6 +212,8 @@ class CellSummary:
             errors=self.errors,
             client_cpu_percent=self.client_cpu_percent,
             nothing_delivered=not self.events_received,
+            users=self.users,
+            users_connected=self.users_connected,
         )
 
     def get(self, name: str) -> Any:

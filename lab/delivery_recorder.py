@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from lab.json_bytes import to_json_bytes
-from lab.measurement import EVENT_LOG_COLUMNS, READ_LOG_COLUMNS, SequenceCheck, latency_ms
+from lab.measurement import (
+    EVENT_LOG_COLUMNS,
+    OPEN_LOG_COLUMNS,
+    READ_LOG_COLUMNS,
+    SequenceCheck,
+    latency_ms,
+)
 from lab.names import EVENT_ENTRY, sequence_entry
 
 
@@ -68,6 +74,9 @@ RAW_LOG = RawLog()
 READ_LOG = RawLog("reads", READ_LOG_COLUMNS)
 """Streams' reads: bytes as they came off the socket (what a proxy's compression and
 framing leave), one row per read."""
+OPEN_LOG = RawLog("opens", OPEN_LOG_COLUMNS)
+"""Each time a user opened its connection (or, polling, asked for its starting cursor): how
+long it took, so that a sweep can say what connecting cost once many users do it at once."""
 _user_numbers = itertools.count(1)
 
 
@@ -83,6 +92,7 @@ class DeliveryRecorder:
         after: int | None = None,
         raw_log: RawLog = RAW_LOG,
         read_log: RawLog = READ_LOG,
+        open_log: RawLog = OPEN_LOG,
     ) -> None:
         self.fire = fire
         self.transport = transport
@@ -92,6 +102,7 @@ class DeliveryRecorder:
         self.log_folder = log_folder
         self.raw_log = raw_log
         self.read_log = read_log
+        self.open_log = open_log
 
     def start_after(self, cursor: int) -> None:
         """The client now knows its starting cursor (the first id it must see is cursor + 1)."""
@@ -103,6 +114,14 @@ class DeliveryRecorder:
         self.bytes_received += count
         if received_at is not None:
             self.read_log.write(self.log_folder, (f"{received_at:.6f}", self.user, count))
+
+    def opened(self, started_at: float, open_ms: float, ok: bool) -> None:
+        """The user's connection opened (`ok`) or failed to, `open_ms` after it started at
+        `started_at` (this client's wall clock, seconds): a stream's time to its response
+        head, a WebSocket's to its 101, a poller's whole first request."""
+        self.open_log.write(
+            self.log_folder, (f"{started_at:.6f}", self.user, f"{open_ms:.3f}", int(ok))
+        )
 
     def delivered(self, event: dict, received_at: float, event_bytes: int | None = None) -> None:
         """Record one event received at `received_at` (this client's wall clock, seconds);

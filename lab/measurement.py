@@ -26,6 +26,9 @@ EVENT_LOG_COLUMNS = ("received_at", "user", "event_id", "latency_ms", "event_byt
 """One row per delivery in a client's raw log (`received_at`: client wall clock, seconds)."""
 READ_LOG_COLUMNS = ("received_at", "user", "bytes")
 """One row per read off a stream's socket (its bytes as on the wire)."""
+OPEN_LOG_COLUMNS = ("started_at", "user", "open_ms", "ok")
+"""One row per connection a user opened: when it started (client wall clock, seconds), how
+long opening took, and whether it worked (1) or not (0)."""
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:

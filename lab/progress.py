@@ -18,6 +18,7 @@ class Progress:
         self.started = self.cell_started = time.monotonic()
         self.index = 0
         self.label = ""
+        self.phase = ""
         self.interactive = out.isatty()
 
     def begin(self, index: int, label: str) -> None:
@@ -31,6 +32,7 @@ class Progress:
         return remaining_here + sum(self.planned[self.index + 1 :])
 
     def _say(self, phase: str, force: bool = False) -> None:
+        self.phase = phase
         elapsed = time.monotonic() - self.started
         line = (
             f"[{self.index + 1}/{len(self.planned)}] {self.label}: {phase:<11} "
@@ -44,14 +46,19 @@ class Progress:
     def wait_until(
         self, until: float | None, phase: str, process: subprocess.Popen, deadline: float = 0
     ) -> None:
-        """Sleep until `until` (or until `process` exits when None), reporting as it goes."""
-        self._say(phase, force=not self.interactive)
+        """Wait until `until` (or, when None, for at most `deadline` seconds), returning as
+        soon as `process` exits; report as it goes."""
+        # A log gets a line per phase, not one per wait (a phase can be many short waits).
+        self._say(phase, force=not self.interactive and phase != self.phase)
         limit = time.monotonic() + deadline if until is None else until
-        while time.monotonic() < limit:
-            if process.poll() is not None:
+        while (left := limit - time.monotonic()) > 0:
+            try:
+                # Returns the moment the process exits, not at the next whole second.
+                process.wait(timeout=min(1.0, left))
+            except subprocess.TimeoutExpired:
+                self._say(phase)
+            else:
                 return
-            self._say(phase)
-            time.sleep(min(1.0, max(0.0, limit - time.monotonic())))
 
     def done(self) -> None:
         if self.interactive:

@@ -11,6 +11,7 @@ from lab.chat.measurement import LOAD_QUESTION, THINK_S
 from lab.formatting import fmt_bytes, fmt_seconds, join
 from lab.names import CHAT, transport_label
 from lab.summary_table import TRANSPORT_ORDER
+from lab.sweep_plan import EVENTS_PER_WINDOW, MIN_WINDOW_S, POLLS_PER_WINDOW, PRESET_WINDOWS
 
 
 def _has(value: object) -> bool:
@@ -109,6 +110,14 @@ def describe_run(rows: Sequence[CellSummary], manifest: Mapping[str, Any]) -> li
         if _has(params.get("settle_s")):
             planned += f", after the ramp-up and {fmt_seconds(params['settle_s'])} of settling"
         window.append(planned)
+    elif "duration_s" in params and params.get("preset") in PRESET_WINDOWS:
+        window.append(f"{fmt_seconds(PRESET_WINDOWS[params['preset']])} planned")
+    elif "duration_s" in params:
+        window.append(
+            f"sized for each cell: at least {fmt_seconds(MIN_WINDOW_S)}, "
+            f"{EVENTS_PER_WINDOW:g} expected events and {POLLS_PER_WINDOW:g} poll intervals, "
+            "once every user was connected"
+        )
     if windows:
         low, high = f"{min(windows):.1f}", f"{max(windows):.1f}"
         window.append(f"{low} s measured" if low == high else f"{low}–{high} s measured")

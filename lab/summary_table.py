@@ -173,6 +173,35 @@ def chat_table(rows: Sequence[CellSummary]) -> str:
     return _table(columns, ordered)
 
 
+CONNECT_TABLE = (
+    ("transport", "transport", "transport"),
+    ("users", "users", "int"),
+    ("events/s", "rate", "setting"),
+    ("connected", "users_connected", "int"),
+    ("connecting s", "connect_s", "number"),
+    ("open p50 ms", "connect_p50_ms", "number"),
+    ("open p99 ms", "connect_p99_ms", "number"),
+    ("window s", "duration_s", "number"),
+    ("flags", "flags", "flags"),
+)
+"""How each cell's users connected before its window, and how long the window was."""
+
+
+def connect_table(rows: Sequence[CellSummary]) -> str:
+    """The cells' connecting columns, in the summary table's order."""
+    columns = list(CONNECT_TABLE)
+    for name, extra in (
+        ("interval_s", ("interval", "interval_s", "seconds")),
+        ("via", ("via", "via", "text")),
+        ("rtt_ms", ("RTT ms", "rtt_ms", "setting")),
+        ("drop_every_s", ("drop every", "drop_every_s", "seconds")),
+        ("repeat", ("repeat", "repeat", "int")),
+    ):
+        if len({r.get(name) for r in rows}) > 1:
+            columns.insert(3, extra)
+    return _table(columns, _ordered(rows))
+
+
 DROP_TABLE = (
     ("transport", "transport", "transport"),
     ("users", "users", "int"),

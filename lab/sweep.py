@@ -1,11 +1,12 @@
 """`lab bench`: the sweep. Every chosen transport x user count, each on a fresh server.
 
 For each cell: start `lab serve` on a free port, run the transport's Locust file headless
-(a subprocess, exactly the command a person would type), wait until the users have all
-started, snapshot the server's /metrics and the load generator's CPU, measure for `duration`
-seconds, snapshot again, let Locust finish, stop the server. The window between the two
-snapshots is what summary.csv describes (lab.cell_measurement works it out); Locust's own
-CSVs (ramp-up left out by --reset-stats) sit beside it.
+(a subprocess, exactly the command a person would type), wait until the server sees every
+user connected (lab.connecting), snapshot the server's /metrics and the load generator's
+CPU, measure for the cell's window, snapshot again, stop Locust and the server; the next
+cell's server starts meanwhile (lab.cell_servers). The window between the two snapshots is
+what summary.csv describes (lab.cell_measurement works it out); Locust's own CSVs (ramp-up
+left out by --reset-stats) sit beside it. Where each cell's time went is in the manifest.
 
 This module drives processes and writes the run folder; it measures nothing itself.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import signal
 import subprocess
 import sys
@@ -30,13 +30,17 @@ from typing import TextIO
 from lab import run_folder
 from lab.cell_measurement import (
     CellResult,
+    Connecting,
     count_client_errors,
     measure_cell,
     read_deliveries,
-    users_connected,
+    read_opens,
+    with_connecting,
 )
 from lab.cell_path import proxied, relayed, what_reached_the_clients
+from lab.cell_servers import Servers
 from lab.chat.measurement import measure_chat_cell
+from lab.connecting import CONNECT_DEADLINE_S, wait_for_users
 from lab.lab_process import LabProcess, fetch_metrics
 from lab.measurement import Cell
 from lab.names import CHAT
@@ -71,7 +75,9 @@ def locust_command(
         "-u": str(cell.users),
         "-r": f"{config.spawn_rate_for(cell.users):g}",
         "--run-time": f"{math.ceil(run_time)}s",
-        "--stop-timeout": "2",
+        # Stopped only once its window is over: its users are cut at once (each closes its
+        # socket in `finally`) rather than waited for, which a held stream never ends.
+        "--stop-timeout": "0",
         "--csv": str(prefix),
         "--loglevel": "WARNING",
         "--events-log": str(log_dir),
@@ -90,63 +96,6 @@ def locust_command(
         flags.append("--no-resume")
     pairs = [part for option in options.items() for part in option]
     return [sys.executable, "-m", "locust", "-f", str(scenario), *flags, *pairs]
-
-
-def server_args(cell: Cell) -> list[str]:
-    options = {
-        "--host": "127.0.0.1",
-        "--port": "0",
-        "--rate": f"{cell.rate:g}",
-        "--arrivals": cell.arrivals,
-        "--payload-bytes": str(cell.payload_pad_bytes),
-        "--max-streams": str(max(20_000, cell.users * 2)),
-    }
-    if cell.heartbeat_s is not None:
-        options["--heartbeat"] = f"{cell.heartbeat_s:g}"
-    return [part for option in options.items() for part in option]
-
-
-class CellFailed(RuntimeError):
-    """A cell could not be measured; the message says why."""
-
-
-CONNECT_SLACK_S = 60.0
-"""How long past the planned ramp-up a cell waits for its users to connect."""
-
-
-def wait_for_users(
-    url: str,
-    cell: Cell,
-    config: BenchConfig,
-    locust: subprocess.Popen,
-    progress: Progress,
-    started: float,
-) -> float:
-    """Wait until the server sees all the cell's users; return how long that took."""
-    deadline = started + cell.users / config.spawn_rate_for(cell.users) + CONNECT_SLACK_S
-    snapshots = [fetch_metrics(url)]
-    while True:
-        progress.wait_until(time.monotonic() + 0.5, "connecting", locust)
-        if locust.poll() is not None:
-            raise CellFailed(
-                f"Locust exited (code {locust.returncode}) before its users "
-                "were connected; its log says why"
-            )
-        snapshots.append(fetch_metrics(url))
-        latest = snapshots[-1]
-        # Short polling is judged over one interval: compare with a snapshot that old.
-        window = cell.interval_s or config.interval_s
-        earlier = next(
-            (s for s in reversed(snapshots) if latest["time"] - s["time"] >= window), snapshots[0]
-        )
-        ok, seen = users_connected(cell, earlier, latest, config.interval_s, snapshots[0])
-        if ok:
-            return time.monotonic() - started
-        if time.monotonic() > deadline:
-            raise CellFailed(
-                f"only about {seen:.0f} of {cell.users} users were connected "
-                f"{time.monotonic() - started:.0f} s after Locust started; not measured"
-            )
 
 
 def measure(
@@ -170,22 +119,45 @@ def post_drop(url: str) -> None:
         response.read()
 
 
-def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress) -> CellResult:
-    work = run_dir / "raw" / cell.name
-    log_dir = work / "deliveries"
-    shutil.rmtree(work, ignore_errors=True)
-    log_dir.mkdir(parents=True)
+class Timings:
+    """Where one cell's wall time went, phase by phase (seconds), for the manifest."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._since = time.monotonic()
+
+    def lap(self, phase: str) -> None:
+        """The phase that has just ended."""
+        now = time.monotonic()
+        self.seconds[phase] = round(self.seconds.get(phase, 0.0) + now - self._since, 2)
+        self._since = now
+
+
+def run_cell(
+    cell: Cell,
+    config: BenchConfig,
+    run_dir: Path,
+    progress: Progress,
+    servers: Servers,
+    upcoming: Cell | None = None,
+) -> tuple[CellResult, dict[str, float]]:
+    """Run one cell; return its result and where its time went. `upcoming`: the next
+    cell, whose server starts as soon as this one's window is over."""
+    timings = Timings()
     ramp_s = cell.users / config.spawn_rate_for(cell.users)
     window_s = config.window_for(cell)
     # Locust is stopped when the window ends; its own run time is only a backstop.
-    run_time = ramp_s + CONNECT_SLACK_S + config.settle_s + window_s + 10
+    run_time = ramp_s + CONNECT_DEADLINE_S + window_s + 10
+    work = run_dir / "raw" / cell.name
+    log_dir = work / "deliveries"
 
     with (
-        LabProcess(server_args(cell), log=work / "server.log") as server,
+        servers.take(cell) as server,
         proxied(server.url, cell.via, work / "nginx") as nginx,
         relayed(nginx.url if nginx else server.url, cell.rtt_ms, work / "relay.log") as clients_url,
         scenario_file(cell) as scenario,
     ):
+        timings.lap("server")
         command = locust_command(
             cell, config, scenario, clients_url, run_dir / cell.name, log_dir, run_time
         )
@@ -194,36 +166,46 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
             locust = subprocess.Popen(
                 command, stdout=locust_log, stderr=subprocess.STDOUT, cwd=run_dir
             )
+            started = time.monotonic()
             try:
-                connected_after = wait_for_users(
-                    server.url, cell, config, locust, progress, time.monotonic()
+                before, connected = wait_for_users(
+                    server.url, cell, config, locust, progress, started
                 )
-                progress.wait_until(time.monotonic() + config.settle_s, "settling", locust)
-                cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
-                before = fetch_metrics(server.url)
-                measure(server.url, cell, window_s, locust, progress)
-                after = fetch_metrics(server.url)
-                cpu_after = process_tree_cpu(locust.pid)
-                cpu_window_s = time.monotonic() - cpu_started
+                connect_s = time.monotonic() - started
+                timings.lap("connect")
+                after = before
+                if connected == cell.users:
+                    cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
+                    before = fetch_metrics(server.url)
+                    measure(server.url, cell, window_s, locust, progress)
+                    after = fetch_metrics(server.url)
+                    cpu_after = process_tree_cpu(locust.pid)
+                    cpu_window_s = time.monotonic() - cpu_started
+                    timings.lap("window")
                 stopped_early = locust.poll() is not None
             finally:
                 if locust.poll() is None:
                     locust.send_signal(signal.SIGTERM)  # the window is over: Locust writes its CSVs
+                servers.prepare(upcoming)
                 progress.wait_until(None, "finishing", locust, deadline=60)
             exit_code = locust.poll()
+    timings.lap("stop")
 
     (run_dir / f"{cell.name}_metrics.json").write_text(
         json.dumps({"before": before, "after": after}, indent=1) + "\n"
     )
     client_errors = count_client_errors(run_dir / f"{cell.name}_failures.csv")
-    client_cpu = busiest_process_percent(cpu_before, cpu_after, cpu_window_s)
+    client_cpu = 0.0
+    if connected == cell.users:
+        client_cpu = busiest_process_percent(cpu_before, cpu_after, cpu_window_s)
     if cell.workload == CHAT:
         result = measure_chat_cell(cell, before, after, log_dir, client_cpu, client_errors)
     else:
         result = measure_ticker_cell(
             cell, config, work, before, after, log_dir, client_cpu, client_errors
         )
-    result.connected_after_s = round(connected_after, 2)
+    opens = read_opens(log_dir, before["time"])
+    result = with_connecting(result, Connecting(connected, connect_s, opens))
     if stopped_early:
         result.problems.insert(0, "Locust stopped before the window ended")
     if exit_code is None:
@@ -233,7 +215,8 @@ def run_cell(cell: Cell, config: BenchConfig, run_dir: Path, progress: Progress)
         result.problems.insert(
             0, f"Locust exited with code {exit_code} (see {work / 'locust.log'})"
         )
-    return result
+    timings.lap("summary")
+    return result, timings.seconds
 
 
 def measure_ticker_cell(
@@ -308,30 +291,35 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     progress = Progress(planned, out)
     results: list[CellResult] = []
     failed: dict[str, list[str]] = {}
-    for index, cell in enumerate(cells):
-        progress.begin(
-            index,
-            ("chat over " if cell.workload == CHAT else "")
-            + f"{cell.transport} x {cell.users} users"
-            + (f", every {cell.interval_s:g} s" if cell.interval_s else ""),
-        )
-        try:
-            result = run_cell(cell, config, run_dir, progress)
-        except Exception as error:  # one broken cell must not lose the others
-            failed[cell.name] = [f"the cell failed: {error}"]
-            manifest["cells"].append({"cell": cell.name, "status": "failed", "error": str(error)})
-            continue
-        results.append(result)
-        manifest["cells"].append(
-            {
-                "cell": cell.name,
-                "status": "problems" if result.problems else "ok",
-                "problems": result.problems,
-                "sample_every": result.sample_every,
-                "sse_frame_arithmetic_bytes": result.frame_arithmetic,
-                "connected_after_s": result.connected_after_s,
-            }
-        )
+    with Servers(run_dir) as servers:
+        for index, cell in enumerate(cells):
+            progress.begin(
+                index,
+                ("chat over " if cell.workload == CHAT else "")
+                + f"{cell.transport} x {cell.users} users"
+                + (f", every {cell.interval_s:g} s" if cell.interval_s else ""),
+            )
+            upcoming = cells[index + 1] if index + 1 < len(cells) else None
+            try:
+                result, seconds = run_cell(cell, config, run_dir, progress, servers, upcoming)
+            except Exception as error:  # one broken cell must not lose the others
+                failed[cell.name] = [f"the cell failed: {error}"]
+                manifest["cells"].append(
+                    {"cell": cell.name, "status": "failed", "error": str(error)}
+                )
+                continue
+            results.append(result)
+            manifest["cells"].append(
+                {
+                    "cell": cell.name,
+                    "status": "problems" if result.problems else "ok",
+                    "problems": result.problems,
+                    "sample_every": result.sample_every,
+                    "sse_frame_arithmetic_bytes": result.frame_arithmetic,
+                    "connect_s": result.summary.connect_s,
+                    "seconds": seconds,
+                }
+            )
     progress.done()
     if "websocket" in config.transports and not (config.quick or config.chat):
         manifest["publish_cost"] = publish_comparison(run_dir, out)
@@ -347,8 +335,16 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     problems = {r.cell.name: r.problems for r in results if r.problems} | failed
     print_summary([r.summary for r in results], problems, out)
     print_frame_checks(results, out)
+    cells_s = time.monotonic() - progress.started
     if config.report:
         from lab import report  # draws with matplotlib, which only the report needs
 
         print(f"Report: {report.write_report(run_dir)}", file=out, flush=True)
+    took = time.monotonic() - progress.started
+    print(
+        f"Finished in {clock(took)}: the sweep {clock(cells_s)}, the report "
+        f"{clock(took - cells_s)}.",
+        file=out,
+        flush=True,
+    )
     return run_dir

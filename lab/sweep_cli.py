@@ -8,7 +8,14 @@ from pathlib import Path
 
 from lab.names import ARRIVALS, TRANSPORTS
 from lab.proxy.profiles import DIRECT, PROFILES
-from lab.sweep_plan import CHAT_USERS, BenchConfig
+from lab.sweep_plan import (
+    CHAT_USERS,
+    EVENTS_PER_WINDOW,
+    MIN_WINDOW_S,
+    POLLS_PER_WINDOW,
+    REFERENCE_WINDOW_S,
+    BenchConfig,
+)
 
 
 def _values(values: tuple) -> str:
@@ -107,13 +114,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--duration",
         type=float,
         default=defaults.duration_s,
-        help="seconds measured per cell once every user is connected (default %(default)s)",
-    )
-    add(
-        "--settle",
-        type=float,
-        default=defaults.settle_s,
-        help="seconds waited after the users connect, before measuring (default %(default)s)",
+        help="seconds measured per cell once every user is connected (default: sized for "
+        f"each cell: {MIN_WINDOW_S:g} s or more, long enough for {EVENTS_PER_WINDOW:g} "
+        f"events and {POLLS_PER_WINDOW:g} poll intervals; {REFERENCE_WINDOW_S:g} s with "
+        "--preset reference)",
     )
     add(
         "--spawn-rate",
@@ -169,7 +173,6 @@ def run_from_args(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
         payload_bytes=args.payload_bytes,
         duration_s=args.duration,
-        settle_s=args.settle,
         spawn_rate=args.spawn_rate,
         interval_sweep=tuple(args.interval_sweep),
         interval_sweep_users=args.interval_sweep_users,

@@ -59,14 +59,15 @@ def print_summary(rows: list[CellSummary], problems: dict[str, list[str]], out: 
     if rows:
         print(
             f"\n{'cell':<34} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'B/event':>8} "
-            f"{'CPU µs/ev':>9}",
+            f"{'CPU µs/ev':>9} {'connect s':>9} {'open p99':>8}",
             file=out,
         )
     for row in rows:
         print(
             f"{row.cell:<34} {shown(row.latency_p50_ms):>8} {shown(row.latency_p99_ms):>8} "
             f"{shown(row.requests_per_s):>8} {shown(row.bytes_per_event):>8} "
-            f"{shown(row.server_cpu_us_per_event):>9}",
+            f"{shown(row.server_cpu_us_per_event):>9} {shown(row.connect_s):>9} "
+            f"{shown(row.connect_p99_ms):>8}",
             file=out,
         )
     timeouts = {row.cell: row.gateway_timeouts for row in rows if row.gateway_timeouts}

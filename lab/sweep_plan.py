@@ -6,6 +6,7 @@ behaves as it does in a sweep).
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,6 +26,32 @@ interval: short polling's cost per event falls as 1/(λT) while long polling's s
 request per event, which a single rate cannot show."""
 QUICK_USERS, QUICK_RATES, QUICK_DURATION_S = (20,), (2.0,), 5.0
 """A smoke run: one small cell per transport, in under a minute."""
+
+MIN_WINDOW_S = 10.0
+EVENTS_PER_WINDOW = 5.0
+POLLS_PER_WINDOW = 10.0
+DROPS_PER_WINDOW = 4
+CHAT_WINDOW_S = 30.0
+"""How long a cell is measured when no --duration is given: long enough for what it must
+show, and no longer, so that the default sweep's 15 cells fit in a few minutes.
+
+- At least EVENTS_PER_WINDOW events expected: the window is 5 ÷ rate (25 s at 0.2 events/s).
+  A Poisson source then publishes nothing in the whole window with a chance of e^-5 < 1%,
+  and the transports' differences are whole-number facts that a few events already show:
+  long polling makes one request per event, SSE and WebSocket none, short polling keeps
+  asking users ÷ interval times a second, so at 0.2 events/s about 5 requests per event
+  and 80% of its polls empty. Per-event ratios of one cell still spread with the count of
+  events (±1/√5, about 45%, at 0.2 events/s), which is what --repeat and --duration are for.
+- At least POLLS_PER_WINDOW poll intervals (short polling): each user's random phase and
+  jitter even out in the request count, and an event waits its whole range, 0 to T.
+- At least MIN_WINDOW_S: ten intervals of the default 1 s poll; at 1 event/s ten events,
+  at 5 events/s fifty, a thousand or more deliveries at 100 users for the percentiles.
+- A drop cell holds DROPS_PER_WINDOW drops and the reconnection after the last: a client
+  that does not resume loses the events of about one second per drop, and at 1 event/s
+  four drops leave a chance of e^-4, under 2%, that it loses none and hides the difference.
+- Chat answers take a few seconds each with the user's pause: CHAT_WINDOW_S holds several
+  answers per user.
+"""
 QUICK_CHAT_USERS = (10,)
 
 CHAT_USERS = (1, 10, 100)
@@ -60,8 +87,8 @@ class BenchConfig:
     interval_s: float = POLL_INTERVAL_S
     timeout_s: float = LONGPOLL_TIMEOUT_S
     payload_bytes: int = 16
-    duration_s: float = 30.0
-    settle_s: float = 2.0
+    duration_s: float | None = None
+    """Seconds measured per cell; None sizes each cell's window (`sized_window`)."""
     spawn_rate: float | None = None
     interval_sweep: tuple[float, ...] = ()
     interval_sweep_users: int = 100
@@ -84,7 +111,7 @@ class BenchConfig:
         """A smoke run: few users, one rate, short windows, no sweeps."""
         self.users = QUICK_CHAT_USERS if self.chat else QUICK_USERS
         self.rates = QUICK_RATES
-        self.duration_s, self.settle_s = QUICK_DURATION_S, 1.0
+        self.duration_s = QUICK_DURATION_S
         self.interval_sweep, self.quick = (), True
 
     def problems(self) -> list[str]:
@@ -92,7 +119,7 @@ class BenchConfig:
         checks = (
             (any(r <= 0 for r in self.rates), "--rate must be above 0"),
             (any(u < 1 for u in self.users), "--users must all be 1 or more"),
-            (self.duration_s <= 0, "--duration must be above 0"),
+            (self.duration_s is not None and self.duration_s <= 0, "--duration must be above 0"),
             (self.interval_s <= 0, "--interval must be above 0"),
             (not 0 < self.timeout_s <= 120, "--timeout must be above 0 and at most 120"),
             (any(i <= 0 for i in self.interval_sweep), "--interval-sweep must be above 0"),
@@ -162,7 +189,7 @@ class BenchConfig:
         ]
         if VIA_PREFIX + "short-timeout" in self.vias:
             cells += self.idle_timeout_cells()
-        if "websocket" in self.transports and self.duration_s >= 2 * DROP_EVERY_S:
+        if "websocket" in self.transports and (self.duration_s or math.inf) >= 2 * DROP_EVERY_S:
             cells += self.drop_cells()
         return cells
 
@@ -238,7 +265,7 @@ class BenchConfig:
         profile = parse_via(via)
         window = None
         if transport == "sse" and profile is not None and profile.buffers_streams:
-            window = max(self.duration_s, BUFFERED_WINDOW_S)
+            window = max(self.duration_s or 0, BUFFERED_WINDOW_S)
         return Cell(
             transport=transport,
             users=users,
@@ -266,13 +293,39 @@ class BenchConfig:
         return 2 if cell.users >= 500 and (os.cpu_count() or 1) >= 2 else 1
 
     def cell_seconds(self, cell: Cell) -> float:
-        """Planned wall time of one cell (start-up, ramp, settle, window, tail)."""
+        """Planned wall time of one cell: start-up, ramp-up, window and stop (short polling
+        is judged connected over one interval after its ramp-up)."""
         ramp = cell.users / self.spawn_rate_for(cell.users)
-        return 4 + ramp + self.settle_s + self.window_for(cell)
+        judged = (cell.interval_s or self.interval_s) if cell.transport == "short_polling" else 0
+        return CELL_OVERHEAD_S + ramp + judged + self.window_for(cell)
 
     def window_for(self, cell: Cell) -> float:
-        """How long the cell is measured: the run's window, or the longer one it needs."""
-        return cell.window_s or self.duration_s
+        """How long the cell is measured: the cell's own window, else the run's, else one
+        sized for the cell."""
+        return (
+            cell.window_s
+            or self.duration_s
+            or PRESET_WINDOWS.get(self.preset)
+            or sized_window(cell, self.interval_s)
+        )
+
+
+CELL_OVERHEAD_S = 0.5
+"""A cell's wall time beyond its ramp-up and window, about: Locust's start-up and stop, and
+summarizing; the next cell's server starts while Locust stops (measured on a 2-core
+machine: 100 users connect within the planned 2 s ramp-up)."""
+
+
+def sized_window(cell: Cell, interval_s: float = POLL_INTERVAL_S) -> float:
+    """The window a cell needs when the run sets none (see MIN_WINDOW_S)."""
+    if cell.workload == CHAT:
+        return CHAT_WINDOW_S
+    if cell.drop_every_s is not None:
+        return (DROPS_PER_WINDOW + 1) * cell.drop_every_s
+    window = max(MIN_WINDOW_S, EVENTS_PER_WINDOW / cell.rate)
+    if cell.transport == "short_polling":
+        window = max(window, POLLS_PER_WINDOW * (cell.interval_s or interval_s))
+    return window
 
 
 def _is_http2(via: str) -> bool:
@@ -281,6 +334,10 @@ def _is_http2(via: str) -> bool:
     except ValueError:
         return False
     return profile is not None and profile.http2
+
+
+REFERENCE_WINDOW_S = 30.0
+"""The reference run's window, every cell alike (as the committed one was measured)."""
 
 
 def reference_plan(config: BenchConfig) -> list[Cell]:
@@ -313,3 +370,5 @@ def reference_plan(config: BenchConfig) -> list[Cell]:
 
 
 PRESETS = {"reference": reference_plan}
+PRESET_WINDOWS = {"reference": REFERENCE_WINDOW_S}
+"""A preset's window for every cell, unless --duration says otherwise."""

@@ -1,6 +1,8 @@
 """What the three Locust scenarios share: their options, and the glue between Locust and
 the lab's delivery recorder (lab.delivery_recorder), which does the measuring.
 
+A poller's first request (learning the cursor) is its opening, logged as a stream's is.
+
 Options: --poll-interval, --longpoll-timeout, --reconnect-after (a stream's wait before it
 reconnects), and --events-log DIR (the raw per-delivery logs the sweep reads, one CSV per
 process).
@@ -13,7 +15,7 @@ import time
 import gevent
 from locust import events
 
-from lab.delivery_recorder import RAW_LOG, READ_LOG, DeliveryRecorder
+from lab.delivery_recorder import OPEN_LOG, RAW_LOG, READ_LOG, DeliveryRecorder
 from lab.sweep_plan import LONGPOLL_TIMEOUT_S, POLL_INTERVAL_S
 
 
@@ -49,6 +51,7 @@ def add_options(parser) -> None:
 def close_raw_logs(**_kwargs) -> None:
     RAW_LOG.close()
     READ_LOG.close()
+    OPEN_LOG.close()
 
 
 def recorder_for(environment, transport: str) -> DeliveryRecorder:
@@ -64,8 +67,11 @@ def learn_cursor(client, recorder: DeliveryRecorder) -> tuple[int | None, str]:
     Returns the cursor and the server run's epoch, which every later poll sends back so
     that a restarted server can say so.
     """
+    started_at, started = now(), time.perf_counter()
     response = client.get("/poll", name="/poll (start)")
-    if response.status_code != 200:
+    ok = response.status_code == 200
+    recorder.opened(started_at, (time.perf_counter() - started) * 1000, ok)
+    if not ok:
         back_off(response)
         return None, ""
     answer = response.json()

@@ -125,10 +125,12 @@ class SSEUser(User):
                 return
 
     def record_open(self, started: float, length: int, error: Exception | None) -> None:
+        took_ms = (time.perf_counter() - started) * 1000
+        self.recorder.opened(now() - took_ms / 1000, took_ms, error is None)
         self.environment.events.request.fire(
             request_type="GET",
             name="/sse",
-            response_time=(time.perf_counter() - started) * 1000,
+            response_time=took_ms,
             response_length=length,
             exception=error,
             context={},

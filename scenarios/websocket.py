@@ -159,10 +159,12 @@ class WebSocketUser(User):
         # Other notices: a gap shows up in the ids as lost events.
 
     def record_open(self, started: float, error: Exception | None) -> None:
+        took_ms = (time.perf_counter() - started) * 1000
+        self.recorder.opened(now() - took_ms / 1000, took_ms, error is None)
         self.environment.events.request.fire(
             request_type="WS",
             name="/ws",
-            response_time=(time.perf_counter() - started) * 1000,
+            response_time=took_ms,
             response_length=0,
             exception=error,
             context={},

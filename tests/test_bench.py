@@ -25,8 +25,6 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
         "4",
         "--duration",
         "3",
-        "--settle",
-        "1",
         "--spawn-rate",
         "10",
         "--interval-sweep",
@@ -80,8 +78,12 @@ def test_a_tiny_sweep_writes_a_complete_run_folder(tmp_path):
     manifest = json.loads((run / "manifest.json").read_text())
     assert {"parameters", "versions", "machine", "started", "ended", "cells"} <= set(manifest)
     assert all(cell["status"] == "ok" for cell in manifest["cells"]), manifest["cells"]
-    # The window began only once the server saw every user.
-    assert all(cell["connected_after_s"] > 0 for cell in manifest["cells"])
+    # The window began only once the server saw every user, and each opening was timed.
+    for transport, row in rows.items():
+        assert row["users_connected"] == "3" and float(row["connect_s"]) > 0, transport
+        assert 0 < float(row["connect_p50_ms"]) <= float(row["connect_p99_ms"]) < 1000, row
+    assert all(cell["connect_s"] > 0 for cell in manifest["cells"])
+    assert all(cell["seconds"]["window"] >= 3 for cell in manifest["cells"])
     assert "No cell lost or repeated an event" in finished.stdout
     # Nothing is left running: every server and Locust process was stopped.
     leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
@@ -94,7 +96,7 @@ def test_a_tiny_chat_sweep_writes_chat_rows_that_match_the_model(tmp_path):
     # reading, a poll's wait), so every user ends an answer inside each window.
     command = [
         sys.executable, "-m", "lab", "bench", "--chat", "--users", "2", "--duration", "6",
-        "--settle", "1", "--interval", "0.5", "--out", str(tmp_path), "--run-id", "chat",
+        "--interval", "0.5", "--out", str(tmp_path), "--run-id", "chat",
     ]  # fmt: skip
     finished = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert finished.returncode == 0, finished.stdout + finished.stderr

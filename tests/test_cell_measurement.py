@@ -11,6 +11,7 @@ import csv
 import pytest
 
 from lab.cell_measurement import (
+    Deliveries,
     count_client_errors,
     is_gateway_timeout,
     measure_cell,
@@ -149,18 +150,26 @@ def metrics_at(time_s: float, transport: str, open_: int = 0, requests: int = 0)
         (Cell("sse", 100, 1.0), metrics_at(0, "sse"), metrics_at(1, "sse", open_=100), True, 100),
         (Cell("sse", 100, 1.0), metrics_at(0, "sse"), metrics_at(1, "sse", open_=99), False, 99),
         (
+            Cell("websocket", 100, 1.0),
+            metrics_at(0, "websocket"),
+            metrics_at(1, "websocket", open_=100),
+            True,
+            100,
+        ),
+        # every long poll held, not nearly every one
+        (
             Cell("long_polling", 100, 1.0),
             metrics_at(0, "long_polling"),
-            metrics_at(1, "long_polling", open_=90),
+            metrics_at(1, "long_polling", open_=100),
             True,
-            90,
+            100,
         ),
         (
             Cell("long_polling", 100, 1.0),
             metrics_at(0, "long_polling"),
-            metrics_at(1, "long_polling", open_=89),
+            metrics_at(1, "long_polling", open_=99, requests=1000),
             False,
-            89,
+            99,
         ),
         # 100 users every 2 s: 50 requests/s once all are in; 96 in 2 s is 96 users' worth
         (
@@ -177,13 +186,20 @@ def metrics_at(time_s: float, transport: str, open_: int = 0, requests: int = 0)
             False,
             76,
         ),
-        # exactly 90% of the users' polls: connected
+        # exactly 95% of the users' polls (the jitter's allowance): connected; 94%: not yet
         (
             Cell("short_polling", 100, 1.0, interval_s=2.0),
             metrics_at(10, "short_polling", 0, 0),
-            metrics_at(12, "short_polling", 0, 90),
+            metrics_at(12, "short_polling", 0, 95),
             True,
-            90,
+            95,
+        ),
+        (
+            Cell("short_polling", 100, 1.0, interval_s=2.0),
+            metrics_at(10, "short_polling", 0, 0),
+            metrics_at(12, "short_polling", 0, 94),
+            False,
+            94,
         ),
         # less than an interval apart: too soon to tell
         (
@@ -207,8 +223,6 @@ def test_a_delivery_exactly_at_the_window_s_end_is_inside(tmp_path):
 
 
 def test_nothing_delivered_is_nothing_lost():
-    from lab.cell_measurement import Deliveries
-
     before = snapshot(100.0, 0, 0, 0, 0, 1.0, 0)
     after = snapshot(110.0, 0, 0, 0, 0, 1.0, 0)
     result = measure_cell(Cell("sse", 1, 1.0), before, after, Deliveries(), 1.0, 0, 1, 25)
@@ -311,6 +325,55 @@ def test_long_polls_across_a_round_trip_count_by_their_requests():
     assert users_connected(cell, first, later, 1.0, first) == (True, 70)
     fewer = {"time": 5, "transports": {"long_polling": {"open": 70, "requests": 150}}}
     assert users_connected(cell, first, fewer, 1.0, first) == (False, 70)
+    # On loopback nothing is on its way back: only every poll held counts.
+    direct = Cell("long_polling", 100, 1.0)
+    assert users_connected(direct, first, later, 1.0, first) == (False, 70)
+
+
+def write_opens(folder, pid: int, rows) -> None:
+    with open(folder / f"opens-{pid}.csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(("started_at", "user", "open_ms", "ok"))
+        writer.writerows(rows)
+
+
+def test_openings_before_the_window_count_and_failures_do_not(tmp_path):
+    from lab.cell_measurement import read_opens
+
+    write_opens(tmp_path, 1, [(99.0, "a", 2.5, 1), (99.5, "b", 900.0, 0)])
+    write_opens(tmp_path, 2, [(99.9, "c", 4.5, 1), (105.0, "c", 3.0, 1)])  # a reconnection
+    assert sorted(read_opens(tmp_path, until=100.0)) == [2.5, 4.5]
+    assert read_opens(tmp_path / "nothing", until=100.0) == []
+
+
+def test_connecting_fills_its_columns():
+    from lab.cell_measurement import Connecting, with_connecting
+
+    before = snapshot(100.0, 0, 0, 0, 0, 1.0, 0)
+    after = snapshot(110.0, 0, 0, 0, 0, 1.0, 0)
+    result = measure_cell(Cell("sse", 3, 1.0), before, after, Deliveries(), 1.0, 0, 1, 25)
+    row = with_connecting(result, Connecting(3, 2.345, [1.0, 2.0, 3.0])).summary
+    assert (row.users_connected, row.connect_s) == (3, 2.35)
+    assert (row.connect_p50_ms, row.connect_p99_ms) == (2.0, pytest.approx(2.98))
+    assert not row.verdict.not_connected
+
+
+def test_a_cell_whose_users_never_all_connected_is_flagged_not_measured():
+    from lab.cell_measurement import Connecting, with_connecting
+
+    # The deadline passed: the window is empty (one snapshot at both ends).
+    stopped = snapshot(100.0, 5, 0, 0, 0, 1.0, 3)
+    result = measure_cell(Cell("sse", 100, 1.0), stopped, stopped, Deliveries(), 0.0, 0, 1, 25)
+    result = with_connecting(result, Connecting(87, 62.0, [5.0]))
+    row = result.summary
+    assert row.duration_s == 0 and row.events_received == 0 and row.requests == 0
+    assert row.latency_p50_ms is row.latency_p99_ms is row.bytes_per_event is None
+    assert row.verdict.not_connected and row.verdict.flag == "lost"
+    assert result.problems == [
+        "only 87 of 100 users were connected when the deadline passed: not measured, so it "
+        "has no latency or cost figures"
+    ]
+    assert row.verdict.short() == "87 of 100 connected, not measured"
 
 
 @pytest.mark.parametrize(

@@ -175,3 +175,19 @@ def test_a_forked_worker_never_closes_its_parent_s_log(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "getpid", lambda: parent)
     log.close()
     assert log._file is None
+
+
+def test_each_opening_is_logged_with_its_start_its_time_and_whether_it_worked(tmp_path):
+    opens = RawLog("opens", ("started_at", "user", "open_ms", "ok"))
+    recorder = DeliveryRecorder(Entries(), "sse", str(tmp_path), open_log=opens)
+    recorder.opened(100.0, 2.5, ok=True)
+    recorder.opened(101.25, 900.0, ok=False)
+    opens.close()
+    (path,) = tmp_path.glob("opens-*.csv")
+    with open(path, newline="") as log:
+        rows = list(csv.DictReader(log))
+    assert [(r["started_at"], r["open_ms"], r["ok"]) for r in rows] == [
+        ("100.000000", "2.500", "1"),
+        ("101.250000", "900.000", "0"),
+    ]
+    assert {r["user"] for r in rows} == {recorder.user}

@@ -7,10 +7,11 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from rows import chat_summary, with_values
+from rows import chat_summary, summary, with_values
 
 from lab import charts, report, run_folder
 from lab.claims import DOES_NOT_HOLD, HOLDS, NOT_MEASURED, depends_on
@@ -228,3 +229,38 @@ def test_lab_report_writes_the_report_and_prints_its_path(tmp_path, monkeypatch,
     assert capsys.readouterr().out.strip() == str(run_dir / "report.md")
     text = (run_dir / "report.md").read_text(encoding="utf-8")
     assert "## Claims checked" in text and "Not drawn" in text
+
+
+def test_how_users_connected_is_reported_and_a_cell_that_never_did_is_not_measured():
+    connected = {"users_connected": 100, "connect_s": 1.52, "connect_p50_ms": 12.4}
+    rows = [
+        summary("sse", 100, **connected, connect_p99_ms=18.4),
+        summary("websocket", 100, **connected, connect_p99_ms=46.1),
+        summary(
+            "long_polling",
+            100,
+            users_connected=87,
+            connect_s=62.0,
+            duration_s=0.0,
+            events_received=0,
+        ),
+    ]
+    run = run_folder.Run(path=Path("run"), rows=rows)
+    text = report.render_report(run, [], {}, datetime(2026, 1, 1, tzinfo=UTC))
+    problems = text.split("## Claims at a glance", 1)[0]
+    assert "- **long_polling-u100-r1**: only 87 of 100 users were connected" in problems
+    assert "no event was delivered" not in text
+    section = text.split("## Connecting", 1)[1].split("\n## ", 1)[0]
+    assert "WebSocket's at 100 users (websocket-u100-r1): p99 46.1 ms" in section
+    assert "1 cell never had every user connected" in section
+    table = {r["transport"]: r for r in _table(text, "## Connecting")}
+    assert table["SSE"]["connected"] == "100" and table["SSE"]["open p99 ms"] == "18.4"
+    assert (
+        table["long polling"]["connected"] == "87" and table["long polling"]["open p50 ms"] == "–"
+    )
+    assert "87 of 100 connected, not measured" in table["long polling"]["flags"]
+
+
+def test_a_run_from_before_the_connecting_columns_has_no_such_section(written):
+    _run_dir, _path, text = written
+    assert "## Connecting" not in text

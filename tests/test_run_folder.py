@@ -174,3 +174,18 @@ def test_a_run_written_before_rtt_and_repeats_reads_as_loopback_and_one_repeat(t
         writer.writerows(rows)
     (row,) = read_summary(path)
     assert (row.rtt_ms, row.repeat) == (0.0, 1)
+
+
+def test_a_run_written_before_the_connecting_columns_reads_as_connected(tmp_path):
+    write_summary(tmp_path, [summary("sse", 10, users_connected=10, connect_s=1.5)])
+    path = tmp_path / "summary.csv"
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    older = [c for c in SUMMARY_COLUMNS if not c.startswith(("users_connected", "connect_"))]
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=older, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    (row,) = read_summary(path)
+    assert (row.users_connected, row.connect_s, row.connect_p99_ms) == (None, None, None)
+    assert not row.verdict.not_connected and row.verdict.ok

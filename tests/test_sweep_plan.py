@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab.sweep_plan import BenchConfig
+from lab.measurement import Cell
+from lab.sweep_plan import BenchConfig, sized_window
 
 
 def test_the_default_plan_is_every_transport_at_three_event_rates():
@@ -197,3 +198,47 @@ def test_a_sweep_with_websocket_adds_three_drop_cells_at_the_middle_point():
     assert not BenchConfig(transports=("sse",)).plan()[-1].drop_every_s
     # A window that holds fewer than two drops has none.
     assert not any(c.drop_every_s for c in BenchConfig(duration_s=9.0).plan())
+
+
+@pytest.mark.parametrize(
+    ("cell", "window"),
+    [
+        # five events expected, ten seconds at least
+        (Cell("long_polling", 100, 0.2), 25.0),
+        (Cell("sse", 100, 1.0), 10.0),
+        (Cell("websocket", 100, 5.0), 10.0),
+        (Cell("sse", 100, 0.05), 100.0),
+        # ten poll intervals at least
+        (Cell("short_polling", 100, 1.0, interval_s=1.0), 10.0),
+        (Cell("short_polling", 100, 1.0, interval_s=5.0), 50.0),
+        (Cell("short_polling", 100, 0.2, interval_s=0.5), 25.0),
+        # four drops and the reconnection after the last
+        (Cell("sse", 100, 1.0, drop_every_s=5.0), 25.0),
+        # several answers per chat user
+        (Cell("sse", 10, 20.0, workload="chat"), 30.0),
+    ],
+)
+def test_a_window_is_sized_for_what_its_cell_must_show(cell, window):
+    assert sized_window(cell) == window
+
+
+def test_a_given_duration_or_a_cell_s_own_window_wins_over_the_sized_one():
+    cell = Cell("sse", 100, 0.2)
+    assert BenchConfig().window_for(cell) == 25.0
+    assert BenchConfig(duration_s=7.0).window_for(cell) == 7.0
+    assert BenchConfig(duration_s=7.0).window_for(Cell("sse", 100, 0.2, window_s=40.0)) == 40.0
+
+
+def test_the_default_sweep_s_windows_fit_in_a_few_minutes():
+    config = BenchConfig()
+    windows = [config.window_for(c) for c in config.plan()]
+    assert windows == [25.0, 10.0, 10.0] * 4 + [25.0] * 3
+    # Under six minutes with the report: a little under five for the cells.
+    assert sum(config.cell_seconds(c) for c in config.plan()) < 5 * 60
+
+
+def test_the_reference_plan_keeps_its_own_window():
+    config = BenchConfig(preset="reference")
+    assert {config.window_for(c) for c in config.plan()} == {30.0}
+    longer = BenchConfig(preset="reference", duration_s=60.0)
+    assert {longer.window_for(c) for c in longer.plan()} == {60.0}

@@ -48,6 +48,8 @@ def run_cell(transport: str, users: int, duration: float, out: Path) -> dict:
         return {"users": users, "failed": finished.stderr.strip()[-300:] or "no summary"}
     with open(summary, newline="") as rows:
         row = next(csv.DictReader(rows))
+    if not row["latency_p50_ms"]:  # not measured: its users never all connected
+        return {"users": users, "failed": f"only {row['users_connected']} users connected"}
     return {
         "users": users,
         "p50": float(row["latency_p50_ms"]),

@@ -1,0 +1,74 @@
+"""The lab servers a sweep's cells run against: one fresh `lab serve` per cell, the next
+started in the background while the current cell winds down."""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from pathlib import Path
+
+from lab.lab_process import LabProcess
+from lab.measurement import Cell
+
+
+def server_args(cell: Cell) -> list[str]:
+    options = {
+        "--host": "127.0.0.1",
+        "--port": "0",
+        "--rate": f"{cell.rate:g}",
+        "--arrivals": cell.arrivals,
+        "--payload-bytes": str(cell.payload_pad_bytes),
+        "--max-streams": str(max(20_000, cell.users * 2)),
+    }
+    if cell.heartbeat_s is not None:
+        options["--heartbeat"] = f"{cell.heartbeat_s:g}"
+    return [part for option in options.items() for part in option]
+
+
+class Servers:
+    """Each cell's `lab serve`, the next one started in the background while the current
+    cell winds down (a server takes a few tenths of a second to start, every cell)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-server")
+        self._next: tuple[Cell, Future[LabProcess]] | None = None
+
+    def work_folder(self, cell: Cell) -> Path:
+        """The cell's raw folder, emptied."""
+        work = self.run_dir / "raw" / cell.name
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "deliveries").mkdir(parents=True)
+        return work
+
+    def prepare(self, cell: Cell | None) -> None:
+        """Start `cell`'s server now, for when it runs."""
+        if cell is None or self._next is not None:
+            return
+        log = self.work_folder(cell) / "server.log"
+        self._next = (cell, self._pool.submit(LabProcess, server_args(cell), log=log))
+
+    def take(self, cell: Cell) -> LabProcess:
+        """`cell`'s server: the one started for it, or one started now."""
+        if self._next is not None and self._next[0] == cell:
+            _, future = self._next
+            self._next = None
+            return future.result()
+        self.close()
+        return LabProcess(server_args(cell), log=self.work_folder(cell) / "server.log")
+
+    def close(self) -> None:
+        """Stop a server started for a cell that will not run."""
+        if self._next is not None:
+            _, future = self._next
+            self._next = None
+            with suppress(Exception):  # one that failed to start has nothing to stop
+                future.result().stop()
+
+    def __enter__(self) -> Servers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        self._pool.shutdown()
