@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lab.lab_process import LabProcess
 from lab.measurement import Cell
+from lab.settings import PRIVATE_BROKER
 
 
 def server_args(cell: Cell) -> list[str]:
@@ -23,6 +24,9 @@ def server_args(cell: Cell) -> list[str]:
     }
     if cell.heartbeat_s is not None:
         options["--heartbeat"] = f"{cell.heartbeat_s:g}"
+    if cell.workers > 1 or cell.broker:
+        options["--workers"] = str(cell.workers)
+        options["--broker"] = cell.broker or PRIVATE_BROKER
     return [part for option in options.items() for part in option]
 
 

@@ -183,6 +183,11 @@ class CellSummary:
     client_resumes: bool | None = None
     """The drop cells: whether the clients resumed from their last id (False: the events
     published while they reconnected are lost by design, and measured, not flagged)."""
+    workers: int = 1
+    """Server processes sharing the port (1: the single process)."""
+    broker: str = ""
+    """'redis' when the events went through Redis (every worker's and the redis-server's
+    CPU are the server's), empty for the in-process source."""
     workload: str = TICKER
     """'ticker' (the event source's events) or 'chat' (answers streamed token by token).
     In a chat row an event is a token: `rate` is the model's tokens per second, `latency_*`

@@ -100,6 +100,12 @@ class SequenceCheck:
         return missing, 0
 
 
+def server_cpu_s(snapshot: Mapping) -> float:
+    """The server's CPU seconds in a /metrics snapshot: every worker's and, with Redis in
+    the path, the redis-server's, which does part of the work for every event."""
+    return snapshot["process"]["cpu_s"] + snapshot.get("broker", {}).get("cpu_s", 0.0)
+
+
 def counter_delta(before: Mapping, after: Mapping, transport: str) -> dict:
     """Growth of one transport's server counters between two /metrics snapshots."""
     b, a = before["transports"][transport], after["transports"][transport]
@@ -113,7 +119,7 @@ def counter_delta(before: Mapping, after: Mapping, transport: str) -> dict:
         "responses": {
             s: a["responses"].get(s, 0) - b["responses"].get(s, 0) for s in sorted(statuses)
         },
-        "cpu_s": after["process"]["cpu_s"] - before["process"]["cpu_s"],
+        "cpu_s": server_cpu_s(after) - server_cpu_s(before),
         "published": after["source"]["last_id"] - before["source"]["last_id"],
     }
 
@@ -155,6 +161,10 @@ class Cell:
     """POST /drop this often in the window, each client reconnecting a second later."""
     resumes: bool = True
     """Whether the clients resume from their last id when they reconnect."""
+    workers: int = 1
+    """Server processes sharing the port (`lab serve --workers`)."""
+    broker: str = ""
+    """Where the workers share their events: '' (the in-process source) or 'redis'."""
 
     @property
     def name(self) -> str:
@@ -176,6 +186,8 @@ class Cell:
             name += f"-drop{self.drop_every_s:g}" + ("" if self.resumes else "-noresume")
         if self.via != "direct":
             name += "-" + self.via.replace(":", "-")
+        if self.workers > 1 or self.broker:
+            name += f"-w{self.workers}" + (f"-{self.broker}" if self.broker else "")
         if self.repeat > 1:
             name += f"-n{self.repeat}"
         return name
@@ -222,6 +234,8 @@ def summarize_cell(
         rtt_ms=cell.rtt_ms,
         repeat=cell.repeat,
         via=cell.via,
+        workers=cell.workers,
+        broker=cell.broker,
         heartbeat_s=cell.heartbeat_s,
         drop_every_s=cell.drop_every_s,
         client_resumes=None if cell.drop_every_s is None else cell.resumes,

@@ -29,6 +29,7 @@ from lab.names import transport_label
 from lab.run_description import describe_run
 from lab.run_folder import Run, read_run
 from lab.summary_table import chat_table, connect_table, drop_table, proxy_table, summary_table
+from lab.workers_section import workers_section
 
 # --- the report -----------------------------------------------------------------------------
 
@@ -146,6 +147,7 @@ def render_report(
         "",
     ]
     out += _connecting_section(rows)
+    out += workers_section(rows)
 
     out += ["## Charts", ""]
     if proxied:

@@ -38,6 +38,8 @@ ADDED_COLUMNS = {
     "rtt_ms": "0",
     "repeat": "1",
     "via": "direct",
+    "workers": "1",
+    "broker": "",
     "heartbeat_s": "",
     "workload": "ticker",
 }
@@ -95,6 +97,8 @@ def _parse(text: str, kind: str, where: str) -> Any:
     optional = kind.endswith("| None")
     base = kind.removesuffix("| None").strip()
     text = text.strip()
+    if base == "str" and text == "":
+        return ""
     if text == "" or text.lower() in ("nan", "none"):
         if optional:
             return None
@@ -228,7 +232,11 @@ class Run:
         kept = [
             r
             for r in self.rows
-            if r.via == DIRECT and r.heartbeat_s is None and r.drop_every_s is None
+            if r.via == DIRECT
+            and r.heartbeat_s is None
+            and r.drop_every_s is None
+            and r.workers == 1
+            and not r.broker
         ]
         return replace(self, rows=kept)
 

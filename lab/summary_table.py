@@ -67,6 +67,8 @@ def _ordered(rows: Sequence[CellSummary]) -> list[CellSummary]:
             row.rtt_ms,
             row.users,
             row.rate,
+            row.workers,
+            bool(row.broker),
             row.repeat,
             row.cell,
         )
@@ -87,6 +89,8 @@ def summary_table(rows: Sequence[CellSummary]) -> str:
             "payload_pad_bytes",
             "rtt_ms",
             "via",
+            "workers",
+            "broker",
             "repeat",
         )
         if len({r.get(c) for r in rows if r.get(c) is not None}) > 1
@@ -99,11 +103,34 @@ def summary_table(rows: Sequence[CellSummary]) -> str:
         "via": ("via", "via", "text"),
         "payload_pad_bytes": ("pad bytes", "payload_pad_bytes", "int"),
         "rtt_ms": ("RTT ms", "rtt_ms", "setting"),
+        "workers": ("workers", "workers", "int"),
+        "broker": ("broker", "broker", "text"),
         "repeat": ("repeat", "repeat", "int"),
     }
     for name in reversed(several):
         columns.insert(3, extra[name])
     return _table(columns, _ordered(rows))
+
+
+WORKERS_TABLE = (
+    ("transport", "transport", "transport"),
+    ("users", "users", "int"),
+    ("events/s", "rate", "setting"),
+    ("workers", "workers", "int"),
+    ("broker", "broker", "text"),
+    ("p50 ms", "latency_p50_ms", "number"),
+    ("p99 ms", "latency_p99_ms", "number"),
+    ("requests/s", "requests_per_s", "number"),
+    ("server CPU µs/event", "server_cpu_us_per_event", "number"),
+    ("client CPU", "client_cpu_percent", "percent"),
+    ("flags", "flags", "flags"),
+)
+"""The workers table: the same cells on one process, through Redis, and on several."""
+
+
+def table_of(columns: Sequence[tuple[str, str, str]], rows: Sequence[CellSummary]) -> str:
+    """Any of the tables above, rows in the summary table's order."""
+    return _table(list(columns), _ordered(rows))
 
 
 PROXY_TABLE = (

@@ -297,7 +297,9 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
                 index,
                 ("chat over " if cell.workload == CHAT else "")
                 + f"{cell.transport} x {cell.users} users"
-                + (f", every {cell.interval_s:g} s" if cell.interval_s else ""),
+                + (f", every {cell.interval_s:g} s" if cell.interval_s else "")
+                + (f", {cell.workers} workers" if cell.workers > 1 else "")
+                + (f", through {cell.broker}" if cell.broker else ""),
             )
             upcoming = cells[index + 1] if index + 1 < len(cells) else None
             try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lab.names import ARRIVALS, TRANSPORTS
 from lab.proxy.profiles import DIRECT, PROFILES
+from lab.settings import PRIVATE_BROKER
 from lab.sweep_plan import (
     CHAT_USERS,
     EVENTS_PER_WINDOW,
@@ -99,6 +100,21 @@ def register(commands: argparse._SubParsersAction) -> None:
         "nginx is started by the lab, in front of each cell's server",
     )
     add(
+        "--workers",
+        nargs="+",
+        type=int,
+        default=list(defaults.workers),
+        help="server processes per cell, one or more counts, each a cell of its own "
+        "(default 1); above 1 they share their events through a private redis-server",
+    )
+    add(
+        "--broker",
+        choices=[PRIVATE_BROKER],
+        default=defaults.broker,
+        help="'redis': Redis in the path even for one worker, to price it against the "
+        "in-process source (default: only when there are several workers)",
+    )
+    add(
         "--repeat",
         type=int,
         default=defaults.repeat,
@@ -179,6 +195,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         rtts_ms=tuple(args.rtts_ms),
         vias=tuple(dict.fromkeys(args.vias or [DIRECT])),
         repeat=args.repeat,
+        workers=tuple(dict.fromkeys(args.workers)),
+        broker=args.broker,
         preset=args.preset,
         processes=args.processes,
         out=args.out,

@@ -15,7 +15,7 @@ from lab.chat.measurement import LOAD_QUESTION
 from lab.measurement import Cell
 from lab.names import CHAT, CHAT_TRANSPORTS, TRANSPORTS
 from lab.proxy.profiles import DIRECT, VIA_PREFIX, parse_via
-from lab.settings import LONGPOLL_TIMEOUT_S
+from lab.settings import LONGPOLL_TIMEOUT_S, MAX_WORKERS, PRIVATE_BROKER
 
 POLL_INTERVAL_S = 1.0
 """Seconds between a short-polling client's polls."""
@@ -96,6 +96,11 @@ class BenchConfig:
     vias: tuple[str, ...] = (DIRECT,)
     """What the clients go through: `direct`, or `nginx:<profile>` (lab.proxy.profiles)."""
     repeat: int = 1
+    workers: tuple[int, ...] = (1,)
+    """Server processes per cell (`lab serve --workers`): each count is a cell of its own."""
+    broker: str = ""
+    """'redis' puts Redis in the path even for one worker (to price it); several workers
+    always share their events through a private redis-server."""
     chat: bool = False
     """Chat answers instead of the ticker: each transport at each user count, every user
     asking, reading the answer to its end and asking again (scenarios/chat.py)."""
@@ -125,6 +130,14 @@ class BenchConfig:
             (any(i <= 0 for i in self.interval_sweep), "--interval-sweep must be above 0"),
             (any(not 0 <= r <= 5000 for r in self.rtts_ms), "--rtt must be 0 to 5000 ms"),
             (self.repeat < 1, "--repeat must be 1 or more"),
+            (
+                any(not 1 <= w <= MAX_WORKERS for w in self.workers),
+                f"--workers must all be from 1 to {MAX_WORKERS}",
+            ),
+            (
+                self.broker not in ("", PRIVATE_BROKER),
+                f"--broker takes {PRIVATE_BROKER!r} (a private redis-server for each cell)",
+            ),
             (
                 self.chat and (self.vias != (DIRECT,) or any(self.rtts_ms)),
                 "--chat runs on loopback, directly: leave out --via and --rtt",
@@ -182,8 +195,13 @@ class BenchConfig:
                 if interval != self.interval_s
             ]
         cells = [
-            self.cell(transport, users, rate, interval, rtt, repeat, via)
+            replace(
+                self.cell(transport, users, rate, interval, rtt, repeat, via),
+                workers=workers,
+                broker=self.broker_for(workers),
+            )
             for repeat in range(1, self.repeat + 1)
+            for workers in self.workers
             for via in self.load_vias
             for transport, users, rate, interval, rtt in points
         ]
@@ -192,6 +210,9 @@ class BenchConfig:
         if "websocket" in self.transports and (self.duration_s or math.inf) >= 2 * DROP_EVERY_S:
             cells += self.drop_cells()
         return cells
+
+    def broker_for(self, workers: int) -> str:
+        return self.broker or (PRIVATE_BROKER if workers > 1 else "")
 
     def drop_cells(self) -> list[Cell]:
         """The streams through repeated drops, at the middle user count and rate: SSE and

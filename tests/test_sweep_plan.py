@@ -99,6 +99,8 @@ def test_cells_carry_only_their_transport_s_settings():
         ({"interval_sweep": (0.0,)}, "--interval-sweep"),
         ({"rtts_ms": (-1.0,)}, "--rtt"),
         ({"repeat": 0}, "--repeat"),
+        ({"workers": (1, 0)}, "--workers must all be from 1 to 64"),
+        ({"broker": "memcached"}, "--broker takes 'redis'"),
         ({"chat": True, "vias": ("nginx:passthrough",)}, "--chat runs on loopback"),
         ({"chat": True, "rtts_ms": (50.0,)}, "--chat runs on loopback"),
         ({"chat": True, "preset": "reference"}, "--chat and --preset"),
@@ -242,3 +244,26 @@ def test_the_reference_plan_keeps_its_own_window():
     assert {config.window_for(c) for c in config.plan()} == {30.0}
     longer = BenchConfig(preset="reference", duration_s=60.0)
     assert {longer.window_for(c) for c in longer.plan()} == {60.0}
+
+
+def test_each_worker_count_is_a_cell_of_its_own():
+    config = BenchConfig(transports=("sse", "short_polling"), users=(100,), rates=(1.0,))
+    config.workers = (1, 2)
+    names = [cell.name for cell in config.plan()]
+    assert names == [
+        "sse-u100-r1",
+        "short_polling-u100-r1-i1",
+        "sse-u100-r1-w2-redis",
+        "short_polling-u100-r1-i1-w2-redis",
+    ]
+    config.broker = "redis"  # Redis in the path for one worker too, to price it
+    assert [(c.workers, c.broker) for c in config.plan()][::2] == [(1, "redis"), (2, "redis")]
+
+
+def test_a_worker_cell_starts_its_server_with_workers_and_a_broker():
+    from lab.cell_servers import server_args
+
+    args = server_args(Cell("sse", 100, 1.0, workers=2, broker="redis"))
+    assert args[args.index("--workers") + 1] == "2"
+    assert args[args.index("--broker") + 1] == "redis"
+    assert "--workers" not in server_args(Cell("sse", 100, 1.0))
