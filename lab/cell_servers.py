@@ -3,6 +3,7 @@ started in the background while the current cell winds down."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
@@ -13,9 +14,9 @@ from lab.measurement import Cell
 from lab.settings import PRIVATE_BROKER
 
 
-def server_args(cell: Cell) -> list[str]:
+def server_args(cell: Cell, host: str = "127.0.0.1", token: str = "") -> list[str]:
     options = {
-        "--host": "127.0.0.1",
+        "--host": host,
         "--port": "0",
         "--rate": f"{cell.rate:g}",
         "--arrivals": cell.arrivals,
@@ -24,6 +25,8 @@ def server_args(cell: Cell) -> list[str]:
     }
     if cell.heartbeat_s is not None:
         options["--heartbeat"] = f"{cell.heartbeat_s:g}"
+    if token:
+        options["--token"] = token
     if cell.workers > 1 or cell.broker:
         options["--workers"] = str(cell.workers)
         options["--broker"] = cell.broker or PRIVATE_BROKER
@@ -34,10 +37,16 @@ class Servers:
     """Each cell's `lab serve`, the next one started in the background while the current
     cell winds down (a server takes a few tenths of a second to start, every cell)."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, host: str = "127.0.0.1") -> None:
         self.run_dir = run_dir
+        self.host = host
+        # A server off loopback asks for a token before /drop; one for the whole sweep.
+        self.token = "" if host == "127.0.0.1" else secrets.token_urlsafe(16)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-server")
         self._next: tuple[Cell, Future[LabProcess]] | None = None
+
+    def args(self, cell: Cell) -> list[str]:
+        return server_args(cell, self.host, self.token)
 
     def work_folder(self, cell: Cell) -> Path:
         """The cell's raw folder, emptied."""
@@ -51,7 +60,7 @@ class Servers:
         if cell is None or self._next is not None:
             return
         log = self.work_folder(cell) / "server.log"
-        self._next = (cell, self._pool.submit(LabProcess, server_args(cell), log=log))
+        self._next = (cell, self._pool.submit(LabProcess, self.args(cell), log=log))
 
     def take(self, cell: Cell) -> LabProcess:
         """`cell`'s server: the one started for it, or one started now."""
@@ -60,7 +69,7 @@ class Servers:
             self._next = None
             return future.result()
         self.close()
-        return LabProcess(server_args(cell), log=self.work_folder(cell) / "server.log")
+        return LabProcess(self.args(cell), log=self.work_folder(cell) / "server.log")
 
     def close(self) -> None:
         """Stop a server started for a cell that will not run."""

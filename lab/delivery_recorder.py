@@ -49,13 +49,32 @@ class RawLog:
         self._writer: Any = None
         self._pid: int | None = None
         self._closed_in: int | None = None
+        self._forward: Callable[[str, list], None] | None = None
+        self._unsent: list[tuple] = []
+        self.name = f"{kind}-{{pid}}.csv"
+
+    def forward_to(self, send: Callable[[str, list], None]) -> None:
+        """Hand the rows to `send(kind, rows)` instead of a file: a Locust worker on another
+        machine sends them to its master, which writes them where the sweep reads them."""
+        self._forward = send
+
+    def flush(self) -> None:
+        """Send the rows kept for forwarding (they go in batches, not one message each)."""
+        if self._forward is not None and self._unsent:
+            rows, self._unsent = self._unsent, []
+            self._forward(self.kind, rows)
 
     def write(self, folder: str, row: tuple) -> None:
         if not folder or self._closed_in == os.getpid():
             return  # Locust is quitting: users still running deliver after the window
+        if self._forward is not None:
+            self._unsent.append(row)
+            if len(self._unsent) >= FORWARD_BATCH:
+                self.flush()
+            return
         if self._pid != os.getpid():
             Path(folder).mkdir(parents=True, exist_ok=True)
-            path = Path(folder) / f"{self.kind}-{os.getpid()}.csv"
+            path = Path(folder) / self.name.format(pid=os.getpid())
             self._file = open(path, "w", newline="")  # noqa: SIM115 (kept open for the run)
             self._writer = csv.writer(self._file)
             self._writer.writerow(self.columns)
@@ -63,12 +82,17 @@ class RawLog:
         self._writer.writerow(row)
 
     def close(self) -> None:
+        self.flush()
         if self._file is not None and self._pid == os.getpid():
             self._file.close()
             self._file = None
             self._pid = None
         self._closed_in = os.getpid()
 
+
+FORWARD_BATCH = 500
+"""Rows a forwarding log sends at once (and at least every FORWARD_EVERY_S)."""
+FORWARD_EVERY_S = 0.25
 
 RAW_LOG = RawLog()
 READ_LOG = RawLog("reads", READ_LOG_COLUMNS)

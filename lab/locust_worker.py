@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,9 @@ from importlib import resources
 
 from lab.names import CHAT, TRANSPORTS
 
+FORWARD_LOGS = "LAB_FORWARD_LOGS"
+"""Read by the scenarios (scenarios/client_measurement.py): send the raw logs to the
+master, whose machine the sweep reads them on."""
 LOCUST_MASTER_PORT = 5557
 RESTART_PAUSE_S = 1.0
 """Between two cells' masters: a worker started too early retries until one appears."""
@@ -61,7 +65,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     )
     cells = 0
     while not stopping and (args.cells == 0 or cells < args.cells):
-        worker = subprocess.Popen(command)
+        worker = subprocess.Popen(command, env=os.environ | {FORWARD_LOGS: "1"})
         while worker.poll() is None:
             if stopping:
                 worker.send_signal(signal.SIGTERM)

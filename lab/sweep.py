@@ -41,7 +41,9 @@ from lab.cell_path import proxied, relayed, what_reached_the_clients
 from lab.cell_servers import Servers
 from lab.chat.measurement import measure_chat_cell
 from lab.connecting import CONNECT_DEADLINE_S, wait_for_users
+from lab.delivery_recorder import FORWARD_EVERY_S
 from lab.lab_process import LabProcess, fetch_metrics
+from lab.locust_worker import LOCUST_MASTER_PORT
 from lab.measurement import Cell
 from lab.names import CHAT
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
@@ -59,6 +61,10 @@ def scenario_file(cell: Cell) -> Iterator[Path]:
     name = CHAT if cell.workload == CHAT else cell.transport
     with resources.as_file(resources.files("lab.scenarios") / f"{name}.py") as path:
         yield path
+
+
+WORKERS_MAX_WAIT_S = 120.0
+"""How long a cell's Locust master waits for its workers before it gives up."""
 
 
 def locust_command(
@@ -89,9 +95,15 @@ def locust_command(
     if cell.drop_every_s is not None:
         options["--reconnect-after"] = f"{RECONNECT_AFTER_S:g}"
     processes = config.processes_for(cell)
-    if processes > 1:
-        options["--processes"] = str(processes)
     flags = ["--headless", "--csv-full-history", "--reset-stats", "--only-summary"]
+    if config.expect_workers:
+        # The users run in `lab locust-worker` processes, here or on other machines.
+        flags.append("--master")
+        options["--expect-workers"] = str(config.expect_workers)
+        options["--expect-workers-max-wait"] = f"{WORKERS_MAX_WAIT_S:g}"
+        options["--master-bind-port"] = str(LOCUST_MASTER_PORT)
+    elif processes > 1:
+        options["--processes"] = str(processes)
     if not cell.resumes:
         flags.append("--no-resume")
     pairs = [part for option in options.items() for part in option]
@@ -99,22 +111,29 @@ def locust_command(
 
 
 def measure(
-    url: str, cell: Cell, window_s: float, locust: subprocess.Popen, progress: Progress
+    url: str,
+    cell: Cell,
+    window_s: float,
+    locust: subprocess.Popen,
+    progress: Progress,
+    token: str = "",
 ) -> None:
     """Wait out the measured window; in a drop cell, POST /drop at each of its intervals."""
     end = time.monotonic() + window_s
     every = cell.drop_every_s
     while every is not None and time.monotonic() + every < end:
         progress.wait_until(time.monotonic() + every, "measuring", locust)
-        post_drop(url)
+        post_drop(url, token)
     progress.wait_until(end, "measuring", locust)
 
 
-def post_drop(url: str) -> None:
+def post_drop(url: str, token: str = "") -> None:
     import urllib.request  # not at the top: `lab serve` builds its parser before patching
 
     drop = urllib.request.Request(url + "/drop", method="POST", data=b"{}")
     drop.add_header("Content-Type", "application/json")
+    if token:  # a server off loopback asks for it
+        drop.add_header("X-Lab-Token", token)
     with urllib.request.urlopen(drop, timeout=30) as response:
         response.read()
 
@@ -177,13 +196,16 @@ def run_cell(
                 if connected == cell.users:
                     cpu_before, cpu_started = process_tree_cpu(locust.pid), time.monotonic()
                     before = fetch_metrics(server.url)
-                    measure(server.url, cell, window_s, locust, progress)
+                    measure(server.url, cell, window_s, locust, progress, servers.token)
                     after = fetch_metrics(server.url)
                     cpu_after = process_tree_cpu(locust.pid)
                     cpu_window_s = time.monotonic() - cpu_started
                     timings.lap("window")
                 stopped_early = locust.poll() is not None
             finally:
+                if config.expect_workers and locust.poll() is None:
+                    # Workers elsewhere send their raw logs in batches: let the last arrive.
+                    progress.wait_until(time.monotonic() + 2 * FORWARD_EVERY_S, "gathering", locust)
                 if locust.poll() is None:
                     locust.send_signal(signal.SIGTERM)  # the window is over: Locust writes its CSVs
                 servers.prepare(upcoming)
@@ -291,7 +313,14 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     progress = Progress(planned, out)
     results: list[CellResult] = []
     failed: dict[str, list[str]] = {}
-    with Servers(run_dir) as servers:
+    if config.expect_workers:
+        print(
+            f"Each cell's Locust waits for {config.expect_workers} workers: on each load "
+            f"machine, run `lab locust-worker --master-host <this machine's address>` (it "
+            f"serves every cell; Locust's port {LOCUST_MASTER_PORT} must be reachable).",
+            file=out,
+        )
+    with Servers(run_dir, config.server_host) as servers:
         for index, cell in enumerate(cells):
             progress.begin(
                 index,

@@ -115,6 +115,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         "in-process source (default: only when there are several workers)",
     )
     add(
+        "--expect-workers",
+        type=int,
+        default=defaults.expect_workers,
+        help="run each cell's Locust as a master that waits for this many workers, "
+        "started with `lab locust-worker` here or on other machines (default 0: the "
+        "load runs here alone, in --processes)",
+    )
+    add(
+        "--server-host",
+        default=defaults.server_host,
+        help="the address each cell's server listens on: one the load machines reach, with "
+        "--expect-workers (default %(default)s)",
+    )
+    add(
         "--repeat",
         type=int,
         default=defaults.repeat,
@@ -197,6 +211,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         repeat=args.repeat,
         workers=tuple(dict.fromkeys(args.workers)),
         broker=args.broker,
+        expect_workers=args.expect_workers,
+        server_host=args.server_host,
         preset=args.preset,
         processes=args.processes,
         out=args.out,

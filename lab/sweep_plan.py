@@ -101,6 +101,12 @@ class BenchConfig:
     broker: str = ""
     """'redis' puts Redis in the path even for one worker (to price it); several workers
     always share their events through a private redis-server."""
+    expect_workers: int = 0
+    """Locust workers on other machines each cell waits for (`lab locust-worker`); 0 runs
+    the load here alone."""
+    server_host: str = "127.0.0.1"
+    """Where each cell's server listens: an address the load machines reach, with
+    `expect_workers`."""
     chat: bool = False
     """Chat answers instead of the ticker: each transport at each user count, every user
     asking, reading the answer to its end and asking again (scenarios/chat.py)."""
@@ -130,6 +136,16 @@ class BenchConfig:
             (any(i <= 0 for i in self.interval_sweep), "--interval-sweep must be above 0"),
             (any(not 0 <= r <= 5000 for r in self.rtts_ms), "--rtt must be 0 to 5000 ms"),
             (self.repeat < 1, "--repeat must be 1 or more"),
+            (self.expect_workers < 0, "--expect-workers must be 0 or more"),
+            (
+                self.server_host in ("0.0.0.0", "::", ""),
+                "--server-host must be an address the load machines can reach, not "
+                f"{self.server_host!r} (every address)",
+            ),
+            (
+                self.server_host != "127.0.0.1" and (self.vias != (DIRECT,) or any(self.rtts_ms)),
+                "--server-host works with cells straight to the server: leave out --via and --rtt",
+            ),
             (
                 any(not 1 <= w <= MAX_WORKERS for w in self.workers),
                 f"--workers must all be from 1 to {MAX_WORKERS}",

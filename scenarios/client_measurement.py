@@ -10,12 +10,22 @@ process).
 
 from __future__ import annotations
 
+import os
+import re
 import time
 
 import gevent
 from locust import events
+from locust.runners import MasterRunner, WorkerRunner
 
-from lab.delivery_recorder import OPEN_LOG, RAW_LOG, READ_LOG, DeliveryRecorder
+from lab.delivery_recorder import (
+    FORWARD_EVERY_S,
+    OPEN_LOG,
+    RAW_LOG,
+    READ_LOG,
+    DeliveryRecorder,
+    RawLog,
+)
 from lab.sweep_plan import LONGPOLL_TIMEOUT_S, POLL_INTERVAL_S
 
 
@@ -47,11 +57,52 @@ def add_options(parser) -> None:
     )
 
 
+RAW_LOGS = (RAW_LOG, READ_LOG, OPEN_LOG)
+FORWARD_LOGS = "LAB_FORWARD_LOGS"
+"""Set by `lab locust-worker`: this worker's machine is not the master's, so its raw logs
+go to the master as messages rather than into files the sweep cannot see."""
+ROWS_MESSAGE = "lab_raw_rows"
+
+
+@events.init.add_listener
+def gather_raw_logs_on_the_master(environment, **_kwargs) -> None:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        writers: dict[tuple[str, str], RawLog] = {}
+        columns = {log.kind: log.columns for log in RAW_LOGS}
+
+        def write_rows(environment, msg, **_kwargs) -> None:
+            folder = getattr(environment.parsed_options, "events_log", "")
+            kind, node = msg.data["kind"], re.sub(r"[^A-Za-z0-9_.-]", "_", str(msg.node_id))
+            writer = writers.get((kind, node))
+            if writer is None:
+                writer = writers[kind, node] = RawLog(kind, columns[kind])
+                writer.name = f"{kind}-{node}.csv"
+            for row in msg.data["rows"]:
+                writer.write(folder, tuple(row))
+
+        runner.register_message(ROWS_MESSAGE, write_rows)
+        events.quitting.add_listener(lambda **_: [w.close() for w in writers.values()])
+    elif isinstance(runner, WorkerRunner) and os.environ.get(FORWARD_LOGS):
+
+        def send(kind: str, rows: list) -> None:
+            runner.send_message(ROWS_MESSAGE, {"kind": kind, "rows": rows})
+
+        def flush_now_and_then() -> None:
+            while True:
+                gevent.sleep(FORWARD_EVERY_S)
+                for log in RAW_LOGS:
+                    log.flush()
+
+        for log in RAW_LOGS:
+            log.forward_to(send)
+        gevent.spawn(flush_now_and_then)
+
+
 @events.quitting.add_listener
 def close_raw_logs(**_kwargs) -> None:
-    RAW_LOG.close()
-    READ_LOG.close()
-    OPEN_LOG.close()
+    for log in RAW_LOGS:
+        log.close()
 
 
 def recorder_for(environment, transport: str) -> DeliveryRecorder:

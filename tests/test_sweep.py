@@ -14,6 +14,7 @@ import pytest
 from lab.cell_servers import server_args
 from lab.measurement import Cell
 from lab.sweep import busiest_process_percent, process_tree_cpu
+from lab.sweep_plan import BenchConfig
 
 
 def test_the_busiest_process_is_the_highest_share_of_one_core():
@@ -115,3 +116,19 @@ def test_the_next_cell_s_server_is_started_before_it_is_needed(tmp_path):
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
     assert server.process.poll() is not None and again.process.poll() is not None
+
+
+def test_with_expected_workers_a_cell_s_locust_is_a_master_that_waits_for_them(tmp_path):
+    from lab.locust_worker import LOCUST_MASTER_PORT
+    from lab.sweep import locust_command
+
+    cell = Cell("sse", 1000, 1.0)
+    alone = locust_command(
+        cell, BenchConfig(), tmp_path / "sse.py", "http://x", tmp_path, tmp_path, 60
+    )
+    assert "--processes" in alone and "--master" not in alone
+    config = BenchConfig(expect_workers=3)
+    command = locust_command(cell, config, tmp_path / "sse.py", "http://x", tmp_path, tmp_path, 60)
+    assert "--master" in command and "--processes" not in command
+    assert command[command.index("--expect-workers") + 1] == "3"
+    assert command[command.index("--master-bind-port") + 1] == str(LOCUST_MASTER_PORT)
