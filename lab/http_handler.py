@@ -13,6 +13,10 @@ connection for seconds, not forever:
 
 What pywsgi answers by itself (a bad request line, a request line too long) gets the lab's
 JSON error body too.
+
+The hot path is kept short: plain polls are answered here without the app (lab.lean_poll),
+plain header lines are read without the email parser (lab.request_head), and no access-log
+line is formatted when there is no access log.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import io
 import re
 import socket
 
+from gevent import pywsgi
 from gevent.pywsgi import WSGIHandler
 
 from lab.deadline_reader import (
@@ -37,10 +42,16 @@ from lab.deadline_reader import (
 )
 from lab.errors import error_body
 from lab.held import CLIENT_GONE_KEY, CLIENT_SOCKET_KEY, UPGRADE_KEY
+from lab.lean_poll import LeanPolls, lean_polls_for
 from lab.metrics import OTHER, transport_of
+from lab.request_head import read_head
 from lab.sending import send_parts_within
 
 _TOKEN_IN_URL = re.compile(r"(token=)[^&\s#]*", re.IGNORECASE)
+# pywsgi's stand-in for "no access log" (private, hence looked up with a fallback).
+_NO_LOG = getattr(pywsgi, "_NoopLog", ())
+# The message class pywsgi's own header reader makes (None: read headers its way).
+_HEADERS_CLASS = getattr(pywsgi, "OldMessage", None)
 
 
 class _NoBodyToDiscard:
@@ -69,6 +80,9 @@ def canned_response(status: int, message: str, extra: bytes = b"") -> bytes:
 class CountingHandler(WSGIHandler):
     """pywsgi's handler plus byte, request, status and open counts per transport."""
 
+    status: bytes | str | None  # pywsgi's: bytes as sent, or a sentence after a socket error
+    code: int | None
+
     # A write that timed out is a client that left in all but name: close quietly.
     ignored_socket_errors = (*WSGIHandler.ignored_socket_errors, errno.ETIMEDOUT)
 
@@ -79,6 +93,7 @@ class CountingHandler(WSGIHandler):
         self._holding_head = False
         self._requests_read = 0
         self._evicted = False
+        self._lean: LeanPolls | None = lean_polls_for(getattr(server, "application", None))
         # Small writes must leave at once: with Nagle's algorithm on, a keep-alive client's
         # delayed ACK held each poll's body back by about 40 ms.
         with contextlib.suppress(OSError):
@@ -197,8 +212,11 @@ class CountingHandler(WSGIHandler):
         else:
             self.server.metrics[self._transport].bytes_in += count
 
-    def MessageClass(self, *args):  # noqa: N802 (pywsgi's name)
-        headers = super().MessageClass(*args)
+    def MessageClass(self, fp, *args):  # noqa: N802 (pywsgi's name)
+        if _HEADERS_CLASS is None:
+            headers = super().MessageClass(fp, *args)
+        else:
+            headers = read_head(fp, _HEADERS_CLASS)
         # Two lengths (or a length beside chunking, or another coding) let a proxy and this
         # server disagree on where the body ends: the classic request-smuggling opening.
         # Checked here, before pywsgi drops a Content-Length that comes with chunking.
@@ -229,12 +247,33 @@ class CountingHandler(WSGIHandler):
 
     def run_application(self):
         try:
-            super().run_application()
+            if not self._answer_lean():
+                super().run_application()
         finally:
             self._reader.start(NONE, None)
             if not self._body_worth_discarding():
                 self.wsgi_input = _NoBodyToDiscard()
                 self.close_connection = True
+
+    def _answer_lean(self) -> bool:
+        """Answer a plain poll without the app (lab.lean_poll); False: the app answers."""
+        if self.content_length or "HTTP_TRANSFER_ENCODING" in self.environ:
+            return False  # a body: rare on a poll, and left to the full path
+        if self._lean is None:
+            return False
+        answer = self._lean.answer(
+            self.command, self.path, self.request_version, self.environ.get("HTTP_HOST")
+        )
+        if answer is None:
+            return False
+        head, body = answer
+        # What pywsgi's start_response would have noted, for the counts and the access log.
+        self.code = 200
+        self.status = b"200 OK"
+        self._orig_status = "200 OK"
+        self.headers_sent = True
+        self._send_parts([head, body])
+        return True
 
     def _body_worth_discarding(self) -> bool:
         """Whether to read the rest of an unread body to keep the connection (else close)."""
@@ -335,6 +374,11 @@ class CountingHandler(WSGIHandler):
     def _client_gone(self) -> bool:
         environ = getattr(self, "environ", None)
         return bool(environ and environ.get(CLIENT_GONE_KEY))
+
+    def log_request(self):
+        # Without an access log pywsgi still formats each request's line, then drops it.
+        if not isinstance(self.server.log, _NO_LOG):
+            super().log_request()
 
     def format_request(self):
         # The access log never shows a token, even one sent in the address by mistake.

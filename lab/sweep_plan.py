@@ -15,7 +15,8 @@ from lab.chat.measurement import LOAD_QUESTION
 from lab.measurement import Cell
 from lab.names import CHAT, CHAT_TRANSPORTS, TRANSPORTS
 from lab.proxy.profiles import DIRECT, VIA_PREFIX, parse_via
-from lab.settings import LONGPOLL_TIMEOUT_S, MAX_WORKERS, PRIVATE_BROKER
+from lab.settings import LONGPOLL_TIMEOUT_S, PRIVATE_BROKER
+from lab.sweep_checks import plan_problems
 
 POLL_INTERVAL_S = 1.0
 """Seconds between a short-polling client's polls."""
@@ -127,50 +128,7 @@ class BenchConfig:
 
     def problems(self) -> list[str]:
         """Why these settings cannot be run (empty when they can)."""
-        checks = (
-            (any(r <= 0 for r in self.rates), "--rate must be above 0"),
-            (any(u < 1 for u in self.users), "--users must all be 1 or more"),
-            (self.duration_s is not None and self.duration_s <= 0, "--duration must be above 0"),
-            (self.interval_s <= 0, "--interval must be above 0"),
-            (not 0 < self.timeout_s <= 120, "--timeout must be above 0 and at most 120"),
-            (any(i <= 0 for i in self.interval_sweep), "--interval-sweep must be above 0"),
-            (any(not 0 <= r <= 5000 for r in self.rtts_ms), "--rtt must be 0 to 5000 ms"),
-            (self.repeat < 1, "--repeat must be 1 or more"),
-            (self.expect_workers < 0, "--expect-workers must be 0 or more"),
-            (
-                self.server_host in ("0.0.0.0", "::", ""),
-                "--server-host must be an address the load machines can reach, not "
-                f"{self.server_host!r} (every address)",
-            ),
-            (
-                self.server_host != "127.0.0.1" and (self.vias != (DIRECT,) or any(self.rtts_ms)),
-                "--server-host works with cells straight to the server: leave out --via and --rtt",
-            ),
-            (
-                any(not 1 <= w <= MAX_WORKERS for w in self.workers),
-                f"--workers must all be from 1 to {MAX_WORKERS}",
-            ),
-            (
-                self.broker not in ("", PRIVATE_BROKER),
-                f"--broker takes {PRIVATE_BROKER!r} (a private redis-server for each cell)",
-            ),
-            (
-                self.chat and (self.vias != (DIRECT,) or any(self.rtts_ms)),
-                "--chat runs on loopback, directly: leave out --via and --rtt",
-            ),
-            (self.chat and bool(self.preset), "--chat and --preset are two different plans"),
-            (
-                self.chat and not set(self.transports) & set(CHAT_TRANSPORTS),
-                "--chat compares short polling, long polling and SSE: choose one of them",
-            ),
-        )
-        found = [message for failed, message in checks if failed]
-        for via in self.vias:
-            try:
-                parse_via(via)
-            except ValueError as error:
-                found.append(str(error))
-        return found
+        return plan_problems(self)
 
     @property
     def load_vias(self) -> tuple[str, ...]:

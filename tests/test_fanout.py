@@ -175,3 +175,23 @@ def test_the_fan_out_lets_other_greenlets_run_every_few_hundred_writes(park):
     gevent.spawn(lambda: seen.append(counters.events_sent))
     fanout.deliver([source.publish("tick", 1)])
     assert seen == [YIELD_EVERY], "another greenlet ran once the first batch of writes was done"
+
+
+def test_a_stream_written_to_sleeps_on_until_its_own_heartbeat_is_due(park):
+    source, _counters, fanout, stream = park
+    parked, _client, server_side = stream()
+    fanout.unpark(parked)
+    seen = []
+
+    def publish_then_look() -> None:
+        gevent.sleep(0.2)
+        fanout.deliver([source.publish("tick", 1)])  # the heartbeat is now due at 0.5 s
+        gevent.sleep(0.15)  # past the stream's first timer, at 0.3 s
+        seen.append(parked.parked)
+
+    helper = gevent.spawn(publish_then_look)
+    started = time.monotonic()
+    cursor, _last = fanout.wait_parked(parked, parked.cursor, started, 0.3, server_side)
+    helper.join(timeout=5)
+    assert seen == [True], "still parked after its first timer: the write moved its heartbeat"
+    assert time.monotonic() - started >= 0.45 and cursor == 1

@@ -259,8 +259,11 @@ def test_each_worker_holds_its_share_of_the_stream_limit():
 
 def test_every_worker_asks_off_loopback_for_the_one_token_printed():
     with run_server("--workers", "2", "--host", "0.0.0.0", "--rate", "0") as exposed:
-        teacher_line = next(line for line in exposed.output if "#token=" in line)
-        token = teacher_line.strip().rsplit("#token=", 1)[1]
+        teacher_line = wait_until(
+            lambda: next((line for line in exposed.output if "#token=" in line), None),
+            what="the teacher's address among the lines the server printed",
+        )
+        token = str(teacher_line).strip().rsplit("#token=", 1)[1]
         url = "http://127.0.0.1:" + exposed.url.rsplit(":", 1)[1] + "/publish"
         answers = set()
         for _ in range(10):  # new connections: both workers
