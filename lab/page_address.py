@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import TextIO
 
 from lab.settings import Settings
 
@@ -48,3 +49,14 @@ def page_urls(settings: Settings, port: int, scheme: str = "http") -> tuple[str,
     # The token rides in the fragment, which a browser never sends: it reaches no server
     # log and no Referer header. The page reads it from there and sends it as a header.
     return url, None if settings.on_loopback else f"{url}#token={settings.token}"
+
+
+def print_addresses(url: str, teacher_url: str | None, out: TextIO) -> None:
+    """Off loopback: the students' address and the teacher's, with the token."""
+    if teacher_url:
+        print(
+            f"Reachable from the network. Students open {url} (read-only).\n"
+            f"Teacher (controls enabled): {teacher_url}",
+            file=out,
+            flush=True,
+        )

@@ -9,13 +9,12 @@ removes the folder.
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from lab.started_programs import answers, free_port, stop_with_parent
+from lab.started_programs import answers, free_port, stop_process, stop_with_parent
 
 INSTALL_REDIS = (
     "redis-server was not found on PATH; install it (Debian/Ubuntu: sudo apt-get install "
@@ -110,13 +109,7 @@ class RedisServer:
         )
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> RedisServer:

@@ -23,7 +23,7 @@ from lab.errors import error_body
 from lab.held import SHUTTING_DOWN
 from lab.http_handler import CountingHandler
 from lab.metrics import Metrics
-from lab.page_address import page_urls
+from lab.page_address import page_urls, print_addresses
 from lab.proxy.profiles import Profile
 from lab.settings import Settings
 from lab.state import lab_state
@@ -168,13 +168,7 @@ def serve(
             )
         if note:
             print(f"Note: {note}.", file=out, flush=True)
-        if teacher_url:
-            print(
-                f"Reachable from the network. Students open {url} (read-only).\n"
-                f"Teacher (controls enabled): {teacher_url}",
-                file=out,
-                flush=True,
-            )
+        print_addresses(url, teacher_url, out)
         if on_listening is not None:
             on_listening(port)
         print("Ctrl+C stops the server.", file=out, flush=True)

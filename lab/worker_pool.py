@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import TextIO
 
-from lab.page_address import page_urls
+from lab.page_address import page_urls, print_addresses
 from lab.settings import PRIVATE_BROKER, Settings
 from lab.started_programs import stop_with_parent
 
@@ -182,13 +182,7 @@ def serve_workers(
                 f"source through {where}."
             )
         print(said, file=out, flush=True)
-        if teacher_url:
-            print(
-                f"Reachable from the network. Students open {url} (read-only).\n"
-                f"Teacher (controls enabled): {teacher_url}",
-                file=out,
-                flush=True,
-            )
+        print_addresses(url, teacher_url, out)
         print("Ctrl+C stops the server.", file=out, flush=True)
         while not stopping.wait(0.2):
             pool.restart_ended(err)

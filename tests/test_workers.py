@@ -24,10 +24,22 @@ def workers():
         yield server
 
 
+def patiently(request, tries: int = 5):
+    """A request retried after a reset, as a real client does: a connection that the
+    kernel had queued for a worker that was just killed is reset."""
+    for attempt in range(tries):
+        try:
+            return request()
+        except requests.ConnectionError:
+            if attempt == tries - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def per_worker(server, *path: str) -> list:
     """One figure from each worker's own snapshot, in worker order."""
     found = []
-    for snapshot in server.metrics()["workers"]:
+    for snapshot in patiently(server.metrics)["workers"]:
         value = snapshot
         for key in path:
             value = value[key]
@@ -51,7 +63,7 @@ def open_stream_on(server, worker: int | None, last_event_id: str = "", avoid: i
     kernel places one there."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     for _ in range(40):
-        client = SSEClient(server.url + "/sse", headers=headers)
+        client = patiently(lambda: SSEClient(server.url + "/sse", headers=headers))
         got = stream_worker(server)
         if (worker is None or got == worker) and got != avoid:
             return client, got

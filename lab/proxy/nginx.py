@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 from lab.proxy import access_log
 from lab.proxy.profiles import Profile
 from lab.proxy.tls import self_signed_certificate
-from lab.started_programs import answers, free_port, stop_with_parent
+from lab.started_programs import answers, free_port, stop_process, stop_with_parent
 
 SEARCHED = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 INSTALL_NGINX = (
@@ -231,13 +230,7 @@ class Nginx:
 
     def stop(self) -> None:
         """Stop nginx at once (SIGTERM: open streams are closed, not waited for)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         if self.process is not None and self.process.stderr is not None:
             self.process.stderr.close()
         if self._temporary:
