@@ -25,12 +25,13 @@ def server_args(cell: Cell, host: str = "127.0.0.1", token: str = "") -> list[st
     }
     if cell.heartbeat_s is not None:
         options["--heartbeat"] = f"{cell.heartbeat_s:g}"
-    if token:
-        options["--token"] = token
     if cell.workers > 1 or cell.broker:
         options["--workers"] = str(cell.workers)
         options["--broker"] = cell.broker or PRIVATE_BROKER
-    return [part for option in options.items() for part in option]
+    args = [part for option in options.items() for part in option]
+    if token:  # one word: a token may begin with '-', which argparse would take for an option
+        args.append(f"--token={token}")
+    return args
 
 
 class Servers:

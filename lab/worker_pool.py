@@ -85,13 +85,15 @@ class WorkerPool:
         self.restarts: list[float] = []
 
     def command(self, index: int) -> list[str]:
-        # Later options win in argparse: these override whatever the person wrote.
+        # Later options win in argparse: these override whatever the person wrote. Each is
+        # one `--name=value` word: a token may begin with '-', which argparse would read as
+        # an option of its own.
         return [
             sys.executable, "-m", "lab", *self.argv,
-            "--port", str(self.port),
-            "--broker", self.broker,
-            "--token", self.settings.token,
-            "--worker-index", str(index),
+            f"--port={self.port}",
+            f"--broker={self.broker}",
+            f"--token={self.settings.token}",
+            f"--worker-index={index}",
         ]  # fmt: skip
 
     def start_worker(self, index: int) -> subprocess.Popen:

@@ -270,3 +270,4 @@ def test_a_worker_cell_starts_its_server_with_workers_and_a_broker():
     assert args[args.index("--workers") + 1] == "2"
     assert args[args.index("--broker") + 1] == "redis"
     assert "--workers" not in server_args(Cell("sse", 100, 1.0))
+    assert server_args(Cell("sse", 100, 1.0), "10.0.0.5", "-t0k")[-1] == "--token=-t0k"

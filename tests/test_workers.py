@@ -286,3 +286,8 @@ def test_every_worker_asks_off_loopback_for_the_one_token_printed():
             answers.add((student.status_code, teacher.status_code))
         assert answers == {(401, 201)}
         assert all(per_worker(exposed, "transports", "other", "requests"))
+
+
+def test_a_token_that_begins_with_a_dash_reaches_every_worker():
+    with run_server("--workers", "2", "--rate", "0", "--token=-dash-first") as server:
+        assert len(per_worker(server, "process", "pid")) == 2

@@ -25,7 +25,7 @@ when quoting them.
 Run:  python tests/benchmarks/scaling.py                       # workers 1 and 2
       python tests/benchmarks/scaling.py --workers 1 2 4 8 --users 1000 4000 16000
 It asserts nothing; it prints what it measured. Traffic goes to 127.0.0.1 only, every step
-stops by itself; with the defaults it takes about 6 minutes.
+stops by itself; with the defaults it takes about 20 minutes.
 """
 
 from __future__ import annotations
@@ -230,8 +230,8 @@ def servers(worker_counts: list[int]) -> list[tuple[str, list[str]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--users", type=int, nargs="+", default=[500, 1000, 2000, 4000])
-    parser.add_argument("--poll-users", type=int, nargs="+", default=[250, 500, 1000, 2000])
+    parser.add_argument("--users", type=int, nargs="+", default=[1000, 2000, 4000, 8000, 16000])
+    parser.add_argument("--poll-users", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
     parser.add_argument("--rate", type=float, default=2.0, help="events/s (default 2)")
     parser.add_argument("--window", type=float, default=10.0, help="seconds measured")
     parser.add_argument("--settle", type=float, default=3.0)
