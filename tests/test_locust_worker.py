@@ -12,7 +12,7 @@ from importlib import resources
 
 from lab.locust_worker import scenario_files, worker_command
 from lab.started_programs import free_port
-from tests.helpers import run_server
+from helpers import run_server
 
 
 def test_the_worker_loads_every_scenario_and_names_its_master():

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from lab.redis_server import RedisServer
-from tests.helpers import SSEClient, event_number, run_server, wait_until
+from helpers import SSEClient, event_number, run_server, wait_until
 
 
 @pytest.fixture(scope="module")

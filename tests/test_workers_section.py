@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from lab.workers_section import workers_section
-from tests.rows import summary
+from rows import summary
 
 
 def test_no_section_when_every_cell_ran_on_one_process():
