@@ -10,9 +10,10 @@ import subprocess
 import sys
 from importlib import resources
 
+from helpers import run_server
+
 from lab.locust_worker import scenario_files, worker_command
 from lab.started_programs import free_port
-from helpers import run_server
 
 
 def test_the_worker_loads_every_scenario_and_names_its_master():

@@ -13,9 +13,9 @@ import sys
 
 import pytest
 import requests
+from helpers import SSEClient, event_number, run_server, wait_until
 
 from lab.redis_server import RedisServer
-from helpers import SSEClient, event_number, run_server, wait_until
 
 
 @pytest.fixture(scope="module")

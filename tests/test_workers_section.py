@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lab.workers_section import workers_section
 from rows import summary
+
+from lab.workers_section import workers_section
 
 
 def test_no_section_when_every_cell_ran_on_one_process():
