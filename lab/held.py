@@ -121,7 +121,11 @@ class Hold:
             timer = gevent.get_hub().loop.timer(timeout)
             timer.start(waiter.switch, TIMED_OUT)
         try:
-            return waiter.get() is not TIMED_OUT
+            if waiter.get() is not TIMED_OUT:
+                return True
+            # The timer and the news can come due in the same turn of the loop (after a
+            # long turn, such as a fan-out to many streams): then the news wins.
+            return self.ended or (news is not None and news.is_set())
         finally:
             self._waiter = None
             if news is not None:

@@ -30,6 +30,18 @@ def test_a_wait_ends_on_news():
         assert hold.wait(news, 5) is True
 
 
+def test_news_that_comes_due_with_the_timeout_wins():
+    import time
+
+    news = gevent.event.Event()
+    # The loop is held past both moments (as a long fan-out can hold it), so the news and
+    # the timeout come due in the same turn, the news first.
+    gevent.spawn(time.sleep, 0.1)
+    with HeldRequests(limit=5).hold({}) as hold:
+        gevent.spawn_later(0.01, news.set)
+        assert hold.wait(news, 0.02) is True
+
+
 def test_a_wait_ends_on_its_timeout():
     with HeldRequests(limit=5).hold({}) as hold:
         assert hold.wait(gevent.event.Event(), 0.02) is False
