@@ -59,6 +59,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None) -> Flask:
     )
     app.extensions["lab"] = state
     workers.serve_commands(state.held, lambda: control.worker_snapshot(state))
+    workers.init_app(app)
     errors.init_app(app)
     access.init_app(app)
     for module in (

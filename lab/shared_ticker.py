@@ -10,6 +10,7 @@ with the same rate.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import gevent
@@ -41,6 +42,7 @@ class SharedTicker(Ticker):
         self.lease_key = prefix + "ticker:lease"
         self.settings_key = prefix + "ticker:settings"
         self.leading = False
+        self.lost_ticks = 0
         self._renew = client.register_script(RENEW_SCRIPT)
         self._lease: gevent.Greenlet | None = None
         # The first worker's settings stand; a worker started later (or restarted) takes
@@ -59,8 +61,14 @@ class SharedTicker(Ticker):
         return settings
 
     def tick(self) -> None:
-        if self.leading:
+        if not self.leading:
+            return
+        try:
             super().tick()
+        except redis.RedisError as error:  # the schedule goes on; the tick is lost
+            self.lost_ticks += 1
+            if self.lost_ticks == 1 or self.lost_ticks % 100 == 0:
+                print(f"lab: a tick could not be published ({error})", file=sys.stderr)
 
     def start(self) -> None:
         if self._lease is None:

@@ -12,6 +12,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask, Response
+
+from lab.errors import json_error
 from lab.event_source import EventSource
 from lab.held import HeldRequests
 from lab.settings import Settings
@@ -30,6 +33,9 @@ class OneProcess:
 
     def serve_commands(self, held: HeldRequests, snapshot: Callable[[], dict]) -> None:
         self._held, self._snapshot = held, snapshot
+
+    def init_app(self, app: Flask) -> None:
+        pass
 
     def drop_all(self) -> int:
         return self._held.drop_all()
@@ -57,6 +63,7 @@ class SharedWorkers:
 
         self.count = settings.workers
         self.index = settings.worker_index
+        self.broker = settings.broker
         client = redis.Redis.from_url(settings.broker, socket_connect_timeout=5)
         try:
             client.ping()
@@ -72,6 +79,23 @@ class SharedWorkers:
         self.ticker: Ticker = SharedTicker(
             self.source, client=client, bus=self.bus, **ticker_options(settings)
         )
+
+    def init_app(self, app: Flask) -> None:
+        """A Redis that stops answering is a 503 with a sentence, not a server error; what
+        needs no Redis (the polls, the streams' history) goes on working."""
+        import redis
+
+        broker = self.broker
+
+        def on_redis_error(error: redis.RedisError) -> Response:
+            return json_error(
+                503,
+                f"the event source the workers share (Redis at {broker}) does not answer "
+                f"({error}); try again shortly",
+                {"Retry-After": "5"},
+            )
+
+        app.register_error_handler(redis.RedisError, on_redis_error)
 
     def serve_commands(self, held: HeldRequests, snapshot: Callable[[], dict]) -> None:
         """What this worker does when any worker is asked to drop or to count."""

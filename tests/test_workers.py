@@ -291,3 +291,24 @@ def test_every_worker_asks_off_loopback_for_the_one_token_printed():
 def test_a_token_that_begins_with_a_dash_reaches_every_worker():
     with run_server("--workers", "2", "--rate", "0", "--token=-dash-first") as server:
         assert len(per_worker(server, "process", "pid")) == 2
+
+
+def test_without_redis_the_changes_get_a_503_sentence_and_the_polls_go_on():
+    import re
+
+    import redis
+
+    with run_server("--workers", "2", "--rate", "20") as server:
+        wait_until(lambda: server.last_id() >= 2)
+        said = wait_until(
+            lambda: next((line for line in server.output if "redis-server at" in line), None)
+        )
+        broker = re.search(r"redis://[\d.:]+/0", str(said)).group(0)
+        redis.Redis.from_url(broker).shutdown(nosave=True)
+        for _ in range(4):  # new connections: both workers
+            assert server.get("/poll").status_code == 200
+            refused = server.post("/publish", json={"data": 1})
+            assert refused.status_code == 503
+            assert "the event source the workers share (Redis at" in refused.json()["error"]
+            assert refused.headers["Retry-After"] == "5"
+        assert server.get("/metrics").status_code == 503
