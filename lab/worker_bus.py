@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -56,7 +57,7 @@ class WorkerBus:
 
     def tell_all(self, command: str, **arguments: Any) -> int:
         """Send a command that wants no reply; return how many workers heard it."""
-        message = {"command": command, "arguments": arguments, "from": self.worker}
+        message = {"command": command, "arguments": arguments}
         return int(self.client.publish(self.channel, json.dumps(message)))
 
     def ask_all(self, command: str, timeout: float = ASK_TIMEOUT_S, **arguments: Any) -> list:
@@ -65,10 +66,10 @@ class WorkerBus:
         message = {"command": command, "arguments": arguments, "reply": reply_key}
         listeners = int(self.client.publish(self.channel, json.dumps(message)))
         replies: list = []
-        deadline = gevent.get_hub().loop.now() + timeout
+        deadline = time.monotonic() + timeout
         try:
             while len(replies) < listeners:
-                left = deadline - gevent.get_hub().loop.now()
+                left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 popped = self.client.blpop([reply_key], timeout=max(left, 0.01))

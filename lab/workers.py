@@ -25,8 +25,6 @@ from lab.worker_metrics import combine_snapshots
 class OneProcess:
     """The whole server in this process: everything is local."""
 
-    count = 1
-
     def __init__(self, settings: Settings) -> None:
         self.source = EventSource(history=settings.history, history_bytes=settings.history_bytes)
         self.ticker = Ticker(self.source, **ticker_options(settings))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from urllib.parse import urlsplit
 
 import gevent
 from locust import events
@@ -134,6 +135,12 @@ def back_off(response) -> None:
     """After an error, wait as the server asks (Retry-After) or a second, never spin."""
     retry_after = (response.headers or {}).get("Retry-After", "") if response else ""
     gevent.sleep(float(retry_after) if retry_after.isdigit() else 1.0)
+
+
+def socket_target(host: str) -> tuple[tuple[str, int], str]:
+    """Where a plain-socket client connects for Locust's --host, and its Host header."""
+    address = urlsplit(host)
+    return (address.hostname or "127.0.0.1", address.port or 80), address.netloc
 
 
 def now() -> float:

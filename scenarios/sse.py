@@ -24,10 +24,9 @@ import socket
 import time
 import zlib
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import gevent
-from client_measurement import now, recorder_for
+from client_measurement import now, recorder_for, socket_target
 from locust import User, constant, task
 
 from lab.http_chunks import ChunkedDecoder
@@ -46,9 +45,7 @@ class SSEUser(User):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        address = urlsplit(self.host)
-        self.address = (address.hostname, address.port or 80)
-        self.host_header = address.netloc
+        self.address, self.host_header = socket_target(self.host)
         self.recorder = recorder_for(self.environment, TRANSPORT)
         self.last_event_id = ""
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 import json
 import socket
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import gevent
-from client_measurement import now, recorder_for
+from client_measurement import now, recorder_for, socket_target
 from locust import User, constant, events, task
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
@@ -65,9 +65,7 @@ class WebSocketUser(User):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        address = urlsplit(self.host)
-        self.address = (address.hostname, address.port or 80)
-        self.host_header = address.netloc
+        self.address, self.host_header = socket_target(self.host)
         self.recorder = recorder_for(self.environment, TRANSPORT)
         self.last_id: int | None = None
         self.epoch = ""
