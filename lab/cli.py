@@ -75,11 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo.register(commands)
 
-    from lab import locust_worker, relay_cli, sweep_cli
+    from lab import locust_worker, peers, relay_cli, sweep_cli
 
     sweep_cli.register(commands)
     locust_worker.register(commands)
     relay_cli.register(commands)
+    peers.register(commands)
     report = commands.add_parser(
         "report",
         help="write a run's report.md and charts",
