@@ -3,6 +3,7 @@ started in the background while the current cell winds down."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -11,10 +12,21 @@ from pathlib import Path
 
 from lab.lab_process import LabProcess
 from lab.measurement import Cell
+from lab.names import LAB_SERVER
 from lab.settings import PRIVATE_BROKER
 
 
 def server_args(cell: Cell, host: str = "127.0.0.1", token: str = "") -> list[str]:
+    """The arguments of `lab serve`, or of `lab peer NAME` for a peer's cell."""
+    if cell.server != LAB_SERVER:
+        return [
+            cell.server,
+            f"--host={host}",
+            "--port=0",
+            f"--rate={cell.rate:g}",
+            f"--arrivals={cell.arrivals}",
+            f"--payload-bytes={cell.payload_pad_bytes}",
+        ]
     options = {
         "--host": host,
         "--port": "0",
@@ -38,16 +50,30 @@ class Servers:
     """Each cell's `lab serve`, the next one started in the background while the current
     cell winds down (a server takes a few tenths of a second to start, every cell)."""
 
-    def __init__(self, run_dir: Path, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, run_dir: Path, host: str = "127.0.0.1", cpus: set[int] | None = None
+    ) -> None:
         self.run_dir = run_dir
         self.host = host
+        self.cpus = cpus
+        """The CPUs every server is pinned to (None: wherever the kernel puts it)."""
         # A server off loopback asks for a token before /drop; one for the whole sweep.
         self.token = "" if host == "127.0.0.1" else secrets.token_urlsafe(16)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-server")
         self._next: tuple[Cell, Future[LabProcess]] | None = None
 
-    def args(self, cell: Cell) -> list[str]:
-        return server_args(cell, self.host, self.token)
+    def start(self, cell: Cell) -> LabProcess:
+        """`cell`'s server, started now (`lab serve`, or `lab peer NAME`)."""
+        log = self.work_folder(cell) / "server.log"
+        command = "serve" if cell.server == LAB_SERVER else "peer"
+        args = server_args(cell, self.host, self.token)
+        return LabProcess(args, log=log, command_name=command, preexec_fn=self._pin)
+
+    def _pin(self) -> None:
+        # Runs in the child before it starts: the server and everything it starts (workers,
+        # a redis-server, gunicorn's workers) inherit the set.
+        if self.cpus is not None:
+            os.sched_setaffinity(0, self.cpus)
 
     def work_folder(self, cell: Cell) -> Path:
         """The cell's raw folder, emptied."""
@@ -60,8 +86,7 @@ class Servers:
         """Start `cell`'s server now, for when it runs."""
         if cell is None or self._next is not None:
             return
-        log = self.work_folder(cell) / "server.log"
-        self._next = (cell, self._pool.submit(LabProcess, self.args(cell), log=log))
+        self._next = (cell, self._pool.submit(self.start, cell))
 
     def take(self, cell: Cell) -> LabProcess:
         """`cell`'s server: the one started for it, or one started now."""
@@ -70,7 +95,7 @@ class Servers:
             self._next = None
             return future.result()
         self.close()
-        return LabProcess(self.args(cell), log=self.work_folder(cell) / "server.log")
+        return self.start(cell)
 
     def close(self) -> None:
         """Stop a server started for a cell that will not run."""

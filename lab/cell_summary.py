@@ -141,8 +141,9 @@ class CellSummary:
     requests_per_event: float | None
     empty_responses: int | None
     empty_share: float | None
-    bytes_in: int
-    bytes_out: int
+    bytes_in: int | None
+    """Bytes the server read, counted at its socket (empty for a peer, which cannot)."""
+    bytes_out: int | None
     bytes_per_event: float | None
     payload_bytes_per_event: float | None
     overhead_bytes_per_event: float | None
@@ -188,6 +189,11 @@ class CellSummary:
     broker: str = ""
     """'redis' when the events went through Redis (every worker's and the redis-server's
     CPU are the server's), empty for the in-process source."""
+    server: str = "lab"
+    """The server measured: 'lab' (the lab's own) or a peer's name (`lab peer NAME`)."""
+    server_rss_per_user_kb: float | None = None
+    """The server's resident memory at the end of the window less its memory before the
+    first user came, per user, in KB: what one open stream or poller costs in memory."""
     workload: str = TICKER
     """'ticker' (the event source's events) or 'chat' (answers streamed token by token).
     In a chat row an event is a token: `rate` is the model's tokens per second, `latency_*`

@@ -23,6 +23,8 @@ class CellFailed(RuntimeError):
 CONNECT_DEADLINE_S = 60.0
 """How long past its planned ramp-up a cell waits for its users to connect before it gives
 up and is marked as not measured."""
+METRICS_TIMEOUT_S = 5.0
+"""How long one /metrics read may take while the users connect."""
 CHECK_EVERY_S = 0.25
 """How often the server's /metrics are read while the users connect."""
 
@@ -34,10 +36,13 @@ def wait_for_users(
     locust: subprocess.Popen,
     progress: Progress,
     started: float,
-) -> tuple[dict, int]:
+) -> tuple[dict, dict, int]:
     """Wait until the server sees all the cell's users, or until the deadline; return the
-    last /metrics snapshot and how many users it saw (all of them, unless the deadline
-    passed first).
+    first /metrics snapshot (before any user), the last, and how many users it saw (all of
+    them, unless the deadline passed first).
+
+    A server that stops answering /metrics while the users connect (a sync WSGI server
+    whose every worker holds a stream) counts as not letting them connect.
 
     Short polling is judged by its request rate over one interval that begins once the
     ramp-up is over (counted from the first request the server saw): during the ramp each
@@ -48,6 +53,7 @@ def wait_for_users(
     deadline = started + ramp_s + CONNECT_DEADLINE_S
     interval = cell.interval_s or config.interval_s
     snapshots = [fetch_metrics(url)]
+    seen_so_far = 0
     ramp_end: float | None = None
     while True:
         progress.wait_until(time.monotonic() + CHECK_EVERY_S, "connecting", locust)
@@ -56,7 +62,12 @@ def wait_for_users(
                 f"Locust exited (code {locust.returncode}) before its users "
                 "were connected; its log says why"
             )
-        latest = fetch_metrics(url)
+        try:
+            latest = fetch_metrics(url, timeout=METRICS_TIMEOUT_S)
+        except OSError:  # a timeout, or a refusal: the server takes no one more for now
+            if time.monotonic() > deadline:
+                return snapshots[0], snapshots[-1], seen_so_far
+            continue
         snapshots.append(latest)
         if ramp_end is None and _anyone_came(cell, snapshots[0], latest):
             ramp_end = latest["time"] + ramp_s
@@ -68,10 +79,11 @@ def wait_for_users(
         if cell.workload == CHAT:
             first = snapshots[0]  # a chat user has connected once it has asked
         ok, seen = users_connected(cell, earlier, latest, config.interval_s, first)
+        seen_so_far = min(cell.users - 1, math.floor(seen))
         if ok:
-            return latest, cell.users
+            return snapshots[0], latest, cell.users
         if time.monotonic() > deadline:
-            return latest, min(cell.users - 1, math.floor(seen))
+            return snapshots[0], latest, seen_so_far
 
 
 def _anyone_came(cell: Cell, first: dict, latest: dict) -> bool:

@@ -22,12 +22,12 @@ LISTENING = "listening on "
 START_TIMEOUT_S = 15.0
 
 
-def fetch_metrics(url: str) -> dict:
+def fetch_metrics(url: str, timeout: float = 30) -> dict:
     """A running server's /metrics snapshot."""
     import json
     import urllib.request  # not at the top: `lab serve` builds its parser before patching
 
-    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+    with urllib.request.urlopen(url + "/metrics", timeout=timeout) as response:
         return json.load(response)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lab.cell_summary import CLIENT_BOUND_PERCENT, CellSummary
-from lab.names import CHAT, TICKER
+from lab.names import CHAT, LAB_SERVER, TICKER
 from lab.settings import LONGPOLL_TIMEOUT_S
 
 EVENT_LOG_COLUMNS = ("received_at", "user", "event_id", "latency_ms", "event_bytes")
@@ -110,10 +110,13 @@ def counter_delta(before: Mapping, after: Mapping, transport: str) -> dict:
     """Growth of one transport's server counters between two /metrics snapshots."""
     b, a = before["transports"][transport], after["transports"][transport]
     statuses = set(a["responses"]) | set(b["responses"])
+    # A peer cannot count its socket (its framework writes the heads and chunk framing):
+    # its bytes are unknown, and the clients' count stands in (client_bytes_per_event).
+    counted = after.get("socket_bytes", True)
     return {
         "requests": a["requests"] - b["requests"],
-        "bytes_in": a["bytes_in"] - b["bytes_in"],
-        "bytes_out": a["bytes_out"] - b["bytes_out"],
+        "bytes_in": a["bytes_in"] - b["bytes_in"] if counted else None,
+        "bytes_out": a["bytes_out"] - b["bytes_out"] if counted else None,
         "events_sent": a["events_sent"] - b["events_sent"],
         "empty_responses": a.get("empty_responses", 0) - b.get("empty_responses", 0),
         "responses": {
@@ -165,6 +168,8 @@ class Cell:
     """Server processes sharing the port (`lab serve --workers`)."""
     broker: str = ""
     """Where the workers share their events: '' (the in-process source) or 'redis'."""
+    server: str = LAB_SERVER
+    """Which server answers: the lab's own, or a peer (`lab peer NAME`, lab.peers)."""
 
     @property
     def name(self) -> str:
@@ -188,6 +193,8 @@ class Cell:
             name += "-" + self.via.replace(":", "-")
         if self.workers > 1 or self.broker:
             name += f"-w{self.workers}" + (f"-{self.broker}" if self.broker else "")
+        if self.server != LAB_SERVER:
+            name += f"-{self.server}"
         if self.repeat > 1:
             name += f"-n{self.repeat}"
         return name
@@ -216,7 +223,9 @@ def summarize_cell(
     # counted (events_sent): the same code counts both, so a window edge that falls in the
     # middle of a fan-out shifts them together. The clients' count gives latency and loss.
     delivered = server["events_sent"]
-    bytes_per_event = ratio(server["bytes_in"] + server["bytes_out"], delivered)
+    bytes_per_event = None
+    if server["bytes_in"] is not None and server["bytes_out"] is not None:
+        bytes_per_event = ratio(server["bytes_in"] + server["bytes_out"], delivered)
     payload = ratio(math.fsum(payload_bytes), len(payload_bytes))
     polling = cell.transport in ("short_polling", "long_polling")
     overhead = None
@@ -236,6 +245,7 @@ def summarize_cell(
         via=cell.via,
         workers=cell.workers,
         broker=cell.broker,
+        server=cell.server,
         heartbeat_s=cell.heartbeat_s,
         drop_every_s=cell.drop_every_s,
         client_resumes=None if cell.drop_every_s is None else cell.resumes,

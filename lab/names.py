@@ -28,6 +28,9 @@ TRANSPORT_PATHS = {
 CHAT_TRANSPORTS = ("short_polling", "long_polling", "sse")
 """The transports a chat answer is served over (POST /chat streams it; /chat/jobs polls it)."""
 
+LAB_SERVER = "lab"
+"""The lab's own server, as a sweep's `server` names it (the others are peers, lab.peers)."""
+
 CHAT = "chat"
 """The chat workload (a question answered token by token, lab.chat) and the counters of its
 endpoints (`/chat`, `/chat/jobs/...`) in /metrics."""

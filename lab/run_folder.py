@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.cell_summary import SUMMARY_COLUMNS, CellSummary
-from lab.names import CHAT, EVENT_ENTRY, TICKER, TRANSPORTS
+from lab.names import CHAT, EVENT_ENTRY, LAB_SERVER, TICKER, TRANSPORTS
 from lab.proxy.profiles import DIRECT
 
 SUMMARY_CSV = "summary.csv"
@@ -40,6 +40,7 @@ ADDED_COLUMNS = {
     "via": "direct",
     "workers": "1",
     "broker": "",
+    "server": "lab",
     "heartbeat_s": "",
     "workload": "ticker",
 }
@@ -237,6 +238,7 @@ class Run:
             and r.drop_every_s is None
             and r.workers == 1
             and not r.broker
+            and r.server == LAB_SERVER
         ]
         return replace(self, rows=kept)
 

@@ -12,7 +12,7 @@ from typing import Any
 from lab.cell_selection import main_settings
 from lab.cell_summary import CellSummary
 from lab.formatting import fmt_number, fmt_seconds, fmt_share
-from lab.names import TRANSPORTS, transport_label
+from lab.names import LAB_SERVER, TRANSPORTS, transport_label
 from lab.proxy.profiles import VIA_CHOICES
 
 TRANSPORT_ORDER = {t: i for i, t in enumerate(TRANSPORTS)}
@@ -67,6 +67,8 @@ def _ordered(rows: Sequence[CellSummary]) -> list[CellSummary]:
             row.rtt_ms,
             row.users,
             row.rate,
+            row.server != LAB_SERVER,
+            row.server,
             row.workers,
             bool(row.broker),
             row.repeat,
@@ -91,6 +93,7 @@ def summary_table(rows: Sequence[CellSummary]) -> str:
             "via",
             "workers",
             "broker",
+            "server",
             "repeat",
         )
         if len({r.get(c) for r in rows if r.get(c) is not None}) > 1
@@ -105,6 +108,7 @@ def summary_table(rows: Sequence[CellSummary]) -> str:
         "rtt_ms": ("RTT ms", "rtt_ms", "setting"),
         "workers": ("workers", "workers", "int"),
         "broker": ("broker", "broker", "text"),
+        "server": ("server", "server", "text"),
         "repeat": ("repeat", "repeat", "int"),
     }
     for name in reversed(several):

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -45,7 +46,7 @@ from lab.delivery_recorder import FORWARD_EVERY_S
 from lab.lab_process import LabProcess, fetch_metrics
 from lab.locust_worker import LOCUST_MASTER_PORT
 from lab.measurement import Cell
-from lab.names import CHAT
+from lab.names import CHAT, LAB_SERVER
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
 from lab.progress import Progress, clock
 from lab.provenance import git_commit, machine, versions
@@ -182,12 +183,18 @@ def run_cell(
         )
         (work / "locust-command.txt").write_text(" ".join(command) + "\n")
         with open(work / "locust.log", "w") as locust_log:
+            pinned = config.pinned_cpus()
+            load_cpus = pinned[1] if pinned else None
             locust = subprocess.Popen(
-                command, stdout=locust_log, stderr=subprocess.STDOUT, cwd=run_dir
+                command,
+                stdout=locust_log,
+                stderr=subprocess.STDOUT,
+                cwd=run_dir,
+                preexec_fn=(lambda: os.sched_setaffinity(0, load_cpus)) if load_cpus else None,
             )
             started = time.monotonic()
             try:
-                before, connected = wait_for_users(
+                idle, before, connected = wait_for_users(
                     server.url, cell, config, locust, progress, started
                 )
                 connect_s = time.monotonic() - started
@@ -228,6 +235,8 @@ def run_cell(
         )
     opens = read_opens(log_dir, before["time"])
     result = with_connecting(result, Connecting(connected, connect_s, opens))
+    if connected == cell.users:
+        result = with_memory_per_user(result, idle, after)
     if stopped_early:
         result.problems.insert(0, "Locust stopped before the window ended")
     if exit_code is None:
@@ -276,6 +285,19 @@ def publish_comparison(run_dir: Path, out: TextIO) -> dict:
         return measure_publish_cost(server.url)
 
 
+def with_memory_per_user(result: CellResult, idle: dict, after: dict) -> CellResult:
+    """The result with the server's memory per user: its RSS at the window's end less its
+    RSS before the first user came."""
+    grown = after["process"]["rss_bytes"] - idle["process"]["rss_bytes"]
+    kb = grown / 1024 / result.cell.users
+    return replace(result, summary=replace(result.summary, server_rss_per_user_kb=kb))
+
+
+def same_but_users(cell: Cell) -> tuple:
+    """The cell's settings apart from its user count and repeat."""
+    return tuple(value for name, value in vars(cell).items() if name not in ("users", "repeat"))
+
+
 def point_latest(out: Path, run_id: str) -> None:
     latest = out / "latest"
     if latest.is_symlink() or latest.exists():
@@ -320,7 +342,12 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
             f"serves every cell; Locust's port {LOCUST_MASTER_PORT} must be reachable).",
             file=out,
         )
-    with Servers(run_dir, config.server_host) as servers:
+    pinned = config.pinned_cpus()
+    if pinned is not None:
+        manifest["server_cpus"], manifest["load_cpus"] = sorted(pinned[0]), sorted(pinned[1])
+    refused: dict[tuple, int] = {}
+    """The fewest users a server did not let connect, per server and cell settings."""
+    with Servers(run_dir, config.server_host, pinned[0] if pinned else None) as servers:
         for index, cell in enumerate(cells):
             progress.begin(
                 index,
@@ -328,9 +355,17 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
                 + f"{cell.transport} x {cell.users} users"
                 + (f", every {cell.interval_s:g} s" if cell.interval_s else "")
                 + (f", {cell.workers} workers" if cell.workers > 1 else "")
-                + (f", through {cell.broker}" if cell.broker else ""),
+                + (f", through {cell.broker}" if cell.broker else "")
+                + (f", on {cell.server}" if cell.server != LAB_SERVER else ""),
             )
             upcoming = cells[index + 1] if index + 1 < len(cells) else None
+            fewest = refused.get(same_but_users(cell))
+            if fewest is not None and cell.users > fewest:
+                # A server that left some of fewer users unanswered will not take more.
+                reason = f"{cell.server} did not let all of {fewest} users connect"
+                manifest["cells"].append({"cell": cell.name, "status": "skipped", "error": reason})
+                print(f"  skipped {cell.name}: {reason}", file=out, flush=True)
+                continue
             try:
                 result, seconds = run_cell(cell, config, run_dir, progress, servers, upcoming)
             except Exception as error:  # one broken cell must not lose the others
@@ -340,6 +375,9 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
                 )
                 continue
             results.append(result)
+            if result.summary.verdict.not_connected:
+                key = same_but_users(cell)
+                refused[key] = min(refused.get(key, cell.users), cell.users)
             manifest["cells"].append(
                 {
                     "cell": cell.name,

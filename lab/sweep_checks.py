@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 
-from lab.names import CHAT_TRANSPORTS
+from lab.names import CHAT_TRANSPORTS, LAB_SERVER
+from lab.peers.peer_metrics import PEER_TRANSPORTS
 from lab.proxy.profiles import DIRECT, parse_via
 from lab.settings import MAX_WORKERS, PRIVATE_BROKER
 
@@ -25,6 +27,8 @@ class PlanSettings(Protocol):
     workers: tuple[int, ...]
     broker: str
     expect_workers: int
+    servers: tuple[str, ...]
+    server_cpus: str
     server_host: str
     chat: bool
     preset: str
@@ -70,9 +74,55 @@ def plan_problems(config: PlanSettings) -> list[str]:
         ),
     )
     found = [message for failed, message in checks if failed]
+    found += server_problems(config)
     for via in config.vias:
         try:
             parse_via(via)
         except ValueError as error:
             found.append(str(error))
     return found
+
+
+def server_problems(config: PlanSettings) -> list[str]:
+    """What cannot be run about the servers compared and where they are pinned."""
+    found = []
+    peers = [s for s in config.servers if s != LAB_SERVER]
+    if peers and not set(config.transports) & set(PEER_TRANSPORTS) and not config.preset:
+        found.append(
+            "the peers serve short polling, long polling and SSE: choose one of them "
+            "with --transports"
+        )
+    if peers and config.chat:
+        found.append("--chat runs on the lab's server only: leave out the peers in --servers")
+    if peers and config.server_host != "127.0.0.1":
+        found.append("the peers run on loopback: leave out --server-host")
+    if config.server_cpus not in ("auto", "none"):
+        try:
+            cpus = parse_cpus(config.server_cpus)
+        except ValueError as error:
+            found.append(str(error))
+        else:
+            available = sorted(os.sched_getaffinity(0))
+            if not cpus <= set(available):
+                found.append(
+                    f"--server-cpus {config.server_cpus}: this machine offers CPUs "
+                    + ",".join(map(str, available))
+                )
+            elif cpus == set(available):
+                found.append(
+                    f"--server-cpus {config.server_cpus} leaves no CPU for the load generator"
+                )
+    return found
+
+
+def parse_cpus(text: str) -> set[int]:
+    """CPU numbers written as "0" or "0,2"."""
+    try:
+        cpus = {int(part) for part in text.split(",")}
+    except ValueError:
+        raise ValueError(
+            f"--server-cpus takes CPU numbers such as 0 or 0,1 (or auto, none), not {text!r}"
+        ) from None
+    if any(cpu < 0 for cpu in cpus):
+        raise ValueError(f"--server-cpus takes CPU numbers of 0 or more, not {text!r}")
+    return cpus

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from lab.names import ARRIVALS, TRANSPORTS
+from lab.peers import PEERS, SERVERS
 from lab.proxy.profiles import DIRECT, PROFILES
 from lab.settings import PRIVATE_BROKER
 from lab.sweep_plan import (
@@ -115,6 +116,24 @@ def register(commands: argparse._SubParsersAction) -> None:
         "in-process source (default: only when there are several workers)",
     )
     add(
+        "--servers",
+        nargs="+",
+        choices=SERVERS,
+        default=list(defaults.servers),
+        metavar="SERVER",
+        help="the servers to measure, one or more, each with the same cells: 'lab' (this "
+        "lab's server) and the notes' own as peers: " + ", ".join(PEERS) + " (default lab); "
+        "peers serve short polling, long polling and SSE, and need pip install -e '.[peers]'",
+    )
+    add(
+        "--server-cpus",
+        default=defaults.server_cpus,
+        metavar="CPUS",
+        help="pin every cell's server to these CPUs, e.g. 0 or 0,1, and Locust to the others; "
+        "'auto' (default) pins the server to the first CPU when several servers are "
+        "compared on a machine with 2 or more, 'none' never pins",
+    )
+    add(
         "--expect-workers",
         type=int,
         default=defaults.expect_workers,
@@ -170,11 +189,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     add("--run-id", default="", help="name of the run folder (default: time)")
     add(
         "--preset",
-        choices=["reference"],
+        choices=["reference", "peers"],
         default="",
         help="a named plan instead of the product of the options: 'reference' runs the "
         "reference run's 55 cells (about 35 minutes; the committed one ran the first three "
-        "transports' 42)",
+        "transports' 42); 'peers' runs SSE on the lab's server and every peer at 4, 100, "
+        "1,000 and 2,000 users, 2 events/s (about 7 minutes; --servers, --transports and "
+        "--users narrow it)",
     )
     add(
         "--chat",
@@ -212,6 +233,8 @@ def run_from_args(args: argparse.Namespace) -> int:
         workers=tuple(dict.fromkeys(args.workers)),
         broker=args.broker,
         expect_workers=args.expect_workers,
+        servers=tuple(dict.fromkeys(args.servers)),
+        server_cpus=args.server_cpus,
         server_host=args.server_host,
         preset=args.preset,
         processes=args.processes,
@@ -245,6 +268,12 @@ def run_from_args(args: argparse.Namespace) -> int:
                 f"lab bench: --via nginx:http2 is measured in a browser (the load generator "
                 f"speaks HTTP/1.1 only), and {error}"
             )
+    from lab.peers import PeerMissing, check_installed
+
+    try:
+        check_installed(config.servers)
+    except PeerMissing as error:
+        sys.exit(f"lab bench: {error}")
     from lab import run_folder
     from lab.sweep import run_bench
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from lab.chat.measurement import LOAD_QUESTION
 from lab.measurement import Cell
-from lab.names import CHAT, CHAT_TRANSPORTS, TRANSPORTS
+from lab.names import CHAT, CHAT_TRANSPORTS, LAB_SERVER, TRANSPORTS
+from lab.peers.peer_metrics import PEER_TRANSPORTS
 from lab.proxy.profiles import DIRECT, VIA_PREFIX, parse_via
 from lab.settings import LONGPOLL_TIMEOUT_S, PRIVATE_BROKER
-from lab.sweep_checks import plan_problems
+from lab.sweep_checks import parse_cpus, plan_problems
 
 POLL_INTERVAL_S = 1.0
 """Seconds between a short-polling client's polls."""
@@ -102,6 +103,13 @@ class BenchConfig:
     broker: str = ""
     """'redis' puts Redis in the path even for one worker (to price it); several workers
     always share their events through a private redis-server."""
+    servers: tuple[str, ...] = (LAB_SERVER,)
+    """The servers each cell runs against: the lab's own, and peers (`lab peer NAME`,
+    lab.peers) for the transports they serve (short and long polling, SSE)."""
+    server_cpus: str = "auto"
+    """The CPUs every cell's server is pinned to, as "0" or "0,1" (Locust gets the others);
+    "auto" pins only when several servers are compared and the machine has two cores or more
+    (the server gets the first, Locust the rest); "none" never pins."""
     expect_workers: int = 0
     """Locust workers on other machines each cell waits for (`lab locust-worker`); 0 runs
     the load here alone."""
@@ -173,12 +181,18 @@ class BenchConfig:
                 self.cell(transport, users, rate, interval, rtt, repeat, via),
                 workers=workers,
                 broker=self.broker_for(workers),
+                server=server,
             )
             for repeat in range(1, self.repeat + 1)
+            for server in self.servers
             for workers in self.workers
+            if server == LAB_SERVER or workers == 1
             for via in self.load_vias
             for transport, users, rate, interval, rtt in points
+            if server == LAB_SERVER or transport in PEER_TRANSPORTS
         ]
+        if LAB_SERVER not in self.servers:
+            return cells
         if VIA_PREFIX + "short-timeout" in self.vias:
             cells += self.idle_timeout_cells()
         if "websocket" in self.transports and (self.duration_s or math.inf) >= 2 * DROP_EVERY_S:
@@ -275,6 +289,18 @@ class BenchConfig:
             window_s=window,
         )
 
+    def pinned_cpus(self) -> tuple[set[int], set[int]] | None:
+        """(the servers' CPUs, the load generator's CPUs), or None when nothing is pinned."""
+        available = sorted(os.sched_getaffinity(0))
+        if self.server_cpus == "none":
+            return None
+        if self.server_cpus == "auto":
+            if len(self.servers) < 2 or len(available) < 2:
+                return None
+            return {available[0]}, set(available[1:])
+        servers = parse_cpus(self.server_cpus)
+        return servers, set(available) - servers
+
     def spawn_rate_for(self, users: int) -> float:
         # Two seconds of ramp at any size: long enough not to storm the server with connects,
         # short enough to keep a sweep's overhead down.
@@ -364,6 +390,31 @@ def reference_plan(config: BenchConfig) -> list[Cell]:
     return cells
 
 
-PRESETS = {"reference": reference_plan}
+PEERS_USERS = (4, 100, 1000, 2000)
+PEERS_RATE = 2.0
+"""The peers preset: SSE on every server at 2 events/s, from 4 users (below django-wsgi's
+5 sync workers on a 2-core machine) to 2,000 (thousands of open streams, what one core of
+load generator still drives at this rate)."""
+
+
+def peers_plan(config: BenchConfig) -> list[Cell]:
+    """The peers run: SSE on the lab's server and on every peer (lab.peers) at each of
+    PEERS_USERS, at PEERS_RATE, unless --servers, --transports or --users narrowed it."""
+    from lab.peers import SERVERS
+
+    base = BenchConfig(**{**vars(config), "preset": ""})
+    servers = config.servers if config.servers != (LAB_SERVER,) else SERVERS
+    transports = config.transports if config.transports != TRANSPORTS else ("sse",)
+    users = config.users if config.users != USERS else PEERS_USERS
+    return [
+        replace(base.cell(transport, count, PEERS_RATE, base.interval_s), server=server)
+        for server in servers
+        for transport in transports
+        if server == LAB_SERVER or transport in PEER_TRANSPORTS
+        for count in users
+    ]
+
+
+PRESETS = {"reference": reference_plan, "peers": peers_plan}
 PRESET_WINDOWS = {"reference": REFERENCE_WINDOW_S}
 """A preset's window for every cell, unless --duration says otherwise."""

@@ -76,14 +76,14 @@ def test_the_window_waits_for_every_stream_and_gives_up_at_the_deadline(server, 
         with SSEClient(server.url + "/sse"), SSEClient(server.url + "/sse"):
             wait_until(lambda: server.counters("sse")["open"] == open_before + 2, what="2 open")
             cell = Cell("sse", users=open_before + 2, rate=1.0)
-            snapshot, connected = sweep.wait_for_users(
+            _idle, snapshot, connected = sweep.wait_for_users(
                 server.url, cell, config, stand_in, progress, time.monotonic()
             )
             assert connected == cell.users and snapshot["transports"]["sse"]["open"] >= 2
             # One user more than the server will ever see: the deadline passes.
             more = Cell("sse", users=open_before + 3, rate=1.0)
             started = time.monotonic()
-            _snapshot, connected = sweep.wait_for_users(
+            _idle, _snapshot, connected = sweep.wait_for_users(
                 server.url, more, config, stand_in, progress, started
             )
             assert connected == open_before + 2

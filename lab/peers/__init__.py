@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from lab.names import LAB_SERVER
 
 PEERS = {
     "fastapi": "lab.peers.fastapi_streaming",
@@ -35,9 +39,7 @@ PEER_DESCRIPTIONS = {
     "flask-threaded": "Flask on Werkzeug's threaded server: one thread per connection",
 }
 
-LAB = "lab"
-"""The lab's own server, by the name `lab bench --servers` takes."""
-SERVERS = (LAB, *PEERS)
+SERVERS = (LAB_SERVER, *PEERS)
 """Every server a sweep can measure."""
 
 FRAMEWORKS = {
@@ -73,23 +75,25 @@ class PeerMissing(RuntimeError):
 
 
 def missing_frameworks(name: str) -> list[str]:
-    return [
-        package
-        for package in FRAMEWORKS[name]
-        if importlib.util.find_spec(package) is None  # type: ignore[attr-defined]
-    ]
+    return [package for package in FRAMEWORKS[name] if importlib.util.find_spec(package) is None]
+
+
+def check_installed(servers: Sequence[str]) -> None:
+    """Raise PeerMissing, with a sentence, when a peer among `servers` lacks its framework."""
+    for name in servers:
+        missing = missing_frameworks(name) if name in PEERS else []
+        if missing:
+            raise PeerMissing(
+                f"the {name} peer needs {' and '.join(missing)}, which "
+                f"{'is' if len(missing) == 1 else 'are'} not installed; "
+                "install the peers with: pip install -e '.[peers]'"
+            )
 
 
 def serve_peer(options: PeerOptions) -> None:
     """Run the peer `options.name` until SIGTERM or SIGINT. It prints
     "listening on http://HOST:PORT/" once it accepts connections."""
-    missing = missing_frameworks(options.name)
-    if missing:
-        raise PeerMissing(
-            f"the {options.name} peer needs {' and '.join(missing)}, which "
-            f"{'is' if len(missing) == 1 else 'are'} not installed; "
-            "install the peers with: pip install -e '.[peers]'"
-        )
+    check_installed([options.name])
     module = importlib.import_module(PEERS[options.name])
     module.serve(options)
 
