@@ -284,3 +284,11 @@ def with_connecting(result: CellResult, connecting: Connecting) -> CellResult:
     if not summary.verdict.not_connected:
         problems += [p for p in result.problems if p not in problems]
     return replace(result, summary=summary, problems=problems)
+
+
+def with_memory_per_user(result: CellResult, idle: dict, after: dict) -> CellResult:
+    """The result with the server's memory per user: its RSS at the window's end less its
+    RSS before the first user came."""
+    grown = after["process"]["rss_bytes"] - idle["process"]["rss_bytes"]
+    kb = grown / 1024 / result.cell.users
+    return replace(result, summary=replace(result.summary, server_rss_per_user_kb=kb))

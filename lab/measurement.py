@@ -171,6 +171,10 @@ class Cell:
     server: str = LAB_SERVER
     """Which server answers: the lab's own, or a peer (`lab peer NAME`, lab.peers)."""
 
+    def same_but_users(self) -> tuple:
+        """The cell's settings apart from its user count and repeat."""
+        return tuple(v for k, v in vars(self).items() if k not in ("users", "repeat"))
+
     @property
     def name(self) -> str:
         if self.workload == CHAT:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import socket
 import time
+from pathlib import Path
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request, TextMessage
 
 from lab.http_client import header, read_head, status
-from lab.lab_process import fetch_metrics
+from lab.lab_process import LabProcess, fetch_metrics
 
 MESSAGES = 500
 TIMEOUT_S = 30.0
@@ -93,3 +95,12 @@ def measure_publish_cost(url: str, messages: int = MESSAGES) -> dict:
             "cpu_us_per_message": (after - before) * 1e6 / messages,
         }
     return found
+
+
+def publish_comparison(run_dir: Path, out: TextIO) -> dict:
+    """One client's messages as POST /publish and as WebSocket frames, on a fresh server."""
+    print("Comparing a client's messages: POST /publish against WebSocket frames", file=out)
+    args = ["--host", "127.0.0.1", "--port", "0", "--paused"]
+    (run_dir / "raw").mkdir(exist_ok=True)
+    with LabProcess(args, log=run_dir / "raw" / "publish-server.log") as server:
+        return measure_publish_cost(server.url)

@@ -28,6 +28,7 @@ from lab.formatting import fmt_ms
 from lab.names import transport_label
 from lab.run_description import describe_run
 from lab.run_folder import Run, read_run
+from lab.servers_section import servers_section
 from lab.summary_table import chat_table, connect_table, drop_table, proxy_table, summary_table
 from lab.workers_section import workers_section
 
@@ -148,6 +149,7 @@ def render_report(
     ]
     out += _connecting_section(rows)
     out += workers_section(rows)
+    out += servers_section(run, drawn, skipped)
 
     out += ["## Charts", ""]
     if proxied:

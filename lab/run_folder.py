@@ -54,6 +54,14 @@ class RunFolderError(ValueError):
 # --- writing --------------------------------------------------------------------------------
 
 
+def point_latest(out: Path, run_id: str) -> None:
+    """Make `out`/latest name the run `run_id`."""
+    latest = out / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(run_id, target_is_directory=True)
+
+
 def csv_value(value: object) -> object:
     """A value as a CSV cell: "" for no value, true/false, floats to 6 significant digits."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

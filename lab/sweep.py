@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -37,20 +37,21 @@ from lab.cell_measurement import (
     read_deliveries,
     read_opens,
     with_connecting,
+    with_memory_per_user,
 )
 from lab.cell_path import proxied, relayed, what_reached_the_clients
 from lab.cell_servers import Servers
 from lab.chat.measurement import measure_chat_cell
 from lab.connecting import CONNECT_DEADLINE_S, wait_for_users
 from lab.delivery_recorder import FORWARD_EVERY_S
-from lab.lab_process import LabProcess, fetch_metrics
+from lab.lab_process import fetch_metrics
 from lab.locust_worker import LOCUST_MASTER_PORT
 from lab.measurement import Cell
 from lab.names import CHAT, LAB_SERVER
 from lab.process_cpu import busiest_process_percent, process_tree_cpu
 from lab.progress import Progress, clock
 from lab.provenance import git_commit, machine, versions
-from lab.publish_cost import measure_publish_cost
+from lab.publish_cost import publish_comparison
 from lab.sweep_output import print_frame_checks, print_summary
 from lab.sweep_plan import RECONNECT_AFTER_S, BenchConfig
 
@@ -276,35 +277,6 @@ def measure_ticker_cell(
     )
 
 
-def publish_comparison(run_dir: Path, out: TextIO) -> dict:
-    """One client's messages as POST /publish and as WebSocket frames, on a fresh server."""
-    print("Comparing a client's messages: POST /publish against WebSocket frames", file=out)
-    args = ["--host", "127.0.0.1", "--port", "0", "--paused"]
-    (run_dir / "raw").mkdir(exist_ok=True)
-    with LabProcess(args, log=run_dir / "raw" / "publish-server.log") as server:
-        return measure_publish_cost(server.url)
-
-
-def with_memory_per_user(result: CellResult, idle: dict, after: dict) -> CellResult:
-    """The result with the server's memory per user: its RSS at the window's end less its
-    RSS before the first user came."""
-    grown = after["process"]["rss_bytes"] - idle["process"]["rss_bytes"]
-    kb = grown / 1024 / result.cell.users
-    return replace(result, summary=replace(result.summary, server_rss_per_user_kb=kb))
-
-
-def same_but_users(cell: Cell) -> tuple:
-    """The cell's settings apart from its user count and repeat."""
-    return tuple(value for name, value in vars(cell).items() if name not in ("users", "repeat"))
-
-
-def point_latest(out: Path, run_id: str) -> None:
-    latest = out / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(run_id, target_is_directory=True)
-
-
 def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     """Run the sweep and write its run folder; return the folder."""
     cells = config.plan()
@@ -359,7 +331,7 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
                 + (f", on {cell.server}" if cell.server != LAB_SERVER else ""),
             )
             upcoming = cells[index + 1] if index + 1 < len(cells) else None
-            fewest = refused.get(same_but_users(cell))
+            fewest = refused.get(cell.same_but_users())
             if fewest is not None and cell.users > fewest:
                 # A server that left some of fewer users unanswered will not take more.
                 reason = f"{cell.server} did not let all of {fewest} users connect"
@@ -376,7 +348,7 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
                 continue
             results.append(result)
             if result.summary.verdict.not_connected:
-                key = same_but_users(cell)
+                key = cell.same_but_users()
                 refused[key] = min(refused.get(key, cell.users), cell.users)
             manifest["cells"].append(
                 {
@@ -400,7 +372,7 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
     run_folder.write_events(run_dir, [row for r in results for row in r.events_rows])
     manifest["ended"] = datetime.now(UTC).isoformat(timespec="seconds")
     run_folder.write_manifest(run_dir, manifest)
-    point_latest(config.out, run_id)
+    run_folder.point_latest(config.out, run_id)
     problems = {r.cell.name: r.problems for r in results if r.problems} | failed
     print_summary([r.summary for r in results], problems, out)
     print_frame_checks(results, out)

@@ -160,6 +160,8 @@ class BenchConfig:
         sweep (short polling at one user count and the main rate); each `repeat` times.
         A preset replaces all of this with its own cells."""
         if self.preset:
+            from lab.sweep_presets import PRESETS  # the presets are plans built from this one
+
             return PRESETS[self.preset](self)
         if self.chat:
             return self.chat_cells()
@@ -361,60 +363,5 @@ REFERENCE_WINDOW_S = 30.0
 """The reference run's window, every cell alike (as the committed one was measured)."""
 
 
-def reference_plan(config: BenchConfig) -> list[Cell]:
-    """The reference run: the default sweep three times over, then users, the poll interval
-    and a network round trip, each varied from the default's middle cell. With the four
-    transports (the committed results/reference ran the first three, 42 cells):
-
-    - 4 transports x 100 users x 0.2, 1 and 5 events/s, 3 repeats (36 cells): the spread;
-    - 4 transports x 10 and 1,000 users at 1 event/s (8 cells): the scale;
-    - short polling at 100 users, 1 event/s, every 0.5, 2 and 5 s (3 cells): the interval;
-    - 4 transports at 100 users, 1 event/s, with 50 and 200 ms of round trip (8 cells).
-    """
-    base = BenchConfig(**{**vars(config), "preset": ""})
-    cells = [
-        base.cell(t, 100, rate, base.interval_s, 0.0, repeat)
-        for repeat in (1, 2, 3)
-        for t in base.transports
-        for rate in RATES
-    ]
-    cells += [
-        base.cell(t, users, 1.0, base.interval_s) for t in base.transports for users in (10, 1000)
-    ]
-    cells += [base.cell("short_polling", 100, 1.0, interval) for interval in (0.5, 2.0, 5.0)]
-    cells += [
-        base.cell(t, 100, 1.0, base.interval_s, rtt)
-        for rtt in (50.0, 200.0)
-        for t in base.transports
-    ]
-    return cells
-
-
-PEERS_USERS = (4, 100, 1000, 2000)
-PEERS_RATE = 2.0
-"""The peers preset: SSE on every server at 2 events/s, from 4 users (below django-wsgi's
-5 sync workers on a 2-core machine) to 2,000 (thousands of open streams, what one core of
-load generator still drives at this rate)."""
-
-
-def peers_plan(config: BenchConfig) -> list[Cell]:
-    """The peers run: SSE on the lab's server and on every peer (lab.peers) at each of
-    PEERS_USERS, at PEERS_RATE, unless --servers, --transports or --users narrowed it."""
-    from lab.peers import SERVERS
-
-    base = BenchConfig(**{**vars(config), "preset": ""})
-    servers = config.servers if config.servers != (LAB_SERVER,) else SERVERS
-    transports = config.transports if config.transports != TRANSPORTS else ("sse",)
-    users = config.users if config.users != USERS else PEERS_USERS
-    return [
-        replace(base.cell(transport, count, PEERS_RATE, base.interval_s), server=server)
-        for server in servers
-        for transport in transports
-        if server == LAB_SERVER or transport in PEER_TRANSPORTS
-        for count in users
-    ]
-
-
-PRESETS = {"reference": reference_plan, "peers": peers_plan}
 PRESET_WINDOWS = {"reference": REFERENCE_WINDOW_S}
 """A preset's window for every cell, unless --duration says otherwise."""

@@ -103,3 +103,27 @@ def chat_summary(transport: str, users: int, **values) -> CellSummary:
         payload_pad_bytes=0,
     )
     return replace(base, **values)
+
+
+def on_server(server: str, transport: str, users: int, **values) -> CellSummary:
+    """A clean cell on a server, every user connected; a peer's has no socket bytes (the
+    clients' bytes stand in)."""
+    peer = server != "lab"
+    base = summary(
+        transport,
+        users,
+        server=server,
+        cell=f"{transport}-u{users}-r1-{server}",
+        users_connected=users,
+        client_bytes_per_event=60.0,
+        bytes_in=None if peer else 0,
+        bytes_out=None if peer else 0,
+    )
+    return replace(base, **values)
+
+
+def refused(server: str, transport: str, users: int, connected: int) -> CellSummary:
+    """A cell whose users did not all connect before the deadline: no figures."""
+    return on_server(
+        server, transport, users, users_connected=connected, duration_s=0.0, events_received=0
+    )

@@ -17,9 +17,11 @@ it skipped and why:
     12_idle_timeout.png           streams cut and 504s through a proxy's short timeout
     13_chat_latency.png           a chat answer's first token, token delay and gaps by users
     14_chat_requests.png          HTTP requests per chat answer against users
+    15_servers.png                the same transport on the lab's server and on the peers
 
 Charts 1-10 compare the direct cells (no proxy); 11 and 12 the cells through nginx; 13 and
-14 the chat cells (`lab bench --chat`).
+14 the chat cells (`lab bench --chat`); 15, drawn only when the run measured more than one
+server (`lab bench --servers`), the servers side by side.
 
 A point that was measured several times (`--repeat`) is the median of its repeats, with a
 bar from the lowest to the highest. Each chart's title states what it shows, computed from
@@ -48,6 +50,7 @@ from lab.charts.rates import (
     figure_requests_per_event,
     figure_server_cpu_vs_rate,
 )
+from lab.charts.servers import figure_servers
 from lab.charts.style import DPI, MissingData
 from lab.run_folder import Run
 
@@ -55,6 +58,7 @@ __all__ = [
     "CHARTS",
     "CHAT_CHARTS",
     "PROXY_CHARTS",
+    "SERVER_CHARTS",
     "Chart",
     "DrawResult",
     "MissingData",
@@ -93,6 +97,8 @@ CHAT_CHARTS = (
     Chart("14_chat_requests", "requests per chat answer", figure_chat_requests),
 )
 
+SERVER_CHARTS = (Chart("15_servers", "the same transport on different servers", figure_servers),)
+
 
 @dataclass
 class DrawResult:
@@ -123,7 +129,10 @@ def draw_all(
     out_dir = Path(out_dir) if out_dir is not None else run.path / "charts"
     result = DrawResult()
     direct = run.direct()
-    for chart in CHARTS + PROXY_CHARTS + CHAT_CHARTS:
+    # Not even listed as skipped on a one-server run, so that its report reads as before.
+    several = len({r.server for r in run.rows}) > 1
+    chosen = CHARTS + PROXY_CHARTS + CHAT_CHARTS + (SERVER_CHARTS if several else ())
+    for chart in chosen:
         try:
             fig = chart.figure(direct if chart in CHARTS else run)
         except MissingData as missing:
