@@ -164,6 +164,15 @@ def read_opens(log_dir: Path, until: float) -> list[float]:
     return found
 
 
+def users_answered(log_dir: Path) -> int:
+    """How many users opened a connection that worked (`opens-*.csv`)."""
+    users: set[str] = set()
+    for path in sorted(log_dir.glob("opens-*.csv")):
+        with open(path, newline="") as log:
+            users.update(r["user"] for r in csv.DictReader(log) if r["ok"] == "1")
+    return len(users)
+
+
 @dataclass(frozen=True)
 class Connecting:
     """How a cell's users connected, before its window (or until the deadline passed)."""

@@ -25,6 +25,11 @@ CONNECT_DEADLINE_S = 60.0
 up and is marked as not measured."""
 METRICS_TIMEOUT_S = 5.0
 """How long one /metrics read may take while the users connect."""
+SILENCE_S = 10.0
+"""A server that leaves /metrics unanswered this long while the users connect is taken to
+hold all it can: a sync WSGI server whose every worker holds a stream answers nothing more
+until one ends (and gunicorn ends them at its 30 s worker timeout, which would muddle the
+count)."""
 CHECK_EVERY_S = 0.25
 """How often the server's /metrics are read while the users connect."""
 
@@ -54,6 +59,7 @@ def wait_for_users(
     interval = cell.interval_s or config.interval_s
     snapshots = [fetch_metrics(url)]
     seen_so_far = 0
+    silent_since: float | None = None
     ramp_end: float | None = None
     while True:
         progress.wait_until(time.monotonic() + CHECK_EVERY_S, "connecting", locust)
@@ -65,9 +71,11 @@ def wait_for_users(
         try:
             latest = fetch_metrics(url, timeout=METRICS_TIMEOUT_S)
         except OSError:  # a timeout, or a refusal: the server takes no one more for now
-            if time.monotonic() > deadline:
+            silent_since = silent_since or time.monotonic()
+            if time.monotonic() > min(deadline, silent_since + SILENCE_S):
                 return snapshots[0], snapshots[-1], seen_so_far
             continue
+        silent_since = None
         snapshots.append(latest)
         if ramp_end is None and _anyone_came(cell, snapshots[0], latest):
             ramp_end = latest["time"] + ramp_s

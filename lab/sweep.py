@@ -36,6 +36,7 @@ from lab.cell_measurement import (
     measure_cell,
     read_deliveries,
     read_opens,
+    users_answered,
     with_connecting,
     with_memory_per_user,
 )
@@ -235,6 +236,10 @@ def run_cell(
             cell, config, work, before, after, log_dir, client_cpu, client_errors
         )
     opens = read_opens(log_dir, before["time"])
+    if connected < cell.users:
+        # A server that stopped answering /metrics saw no more users, but its clients know
+        # which of them got a stream or an answer.
+        connected = min(cell.users - 1, max(connected, users_answered(log_dir)))
     result = with_connecting(result, Connecting(connected, connect_s, opens))
     if connected == cell.users:
         result = with_memory_per_user(result, idle, after)
@@ -362,7 +367,7 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
                 }
             )
     progress.done()
-    if "websocket" in config.transports and not (config.quick or config.chat):
+    if any(c.transport == "websocket" for c in cells) and not (config.quick or config.chat):
         manifest["publish_cost"] = publish_comparison(run_dir, out)
     if config.browser_vias:
         from lab.browser_check import run_checks  # drives Chromium, which only this needs

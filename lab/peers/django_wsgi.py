@@ -301,6 +301,7 @@ def wsgi_application():
     folder = Path(os.environ[FOLDER_VARIABLE])
     db = connect(folder)
     counters = FileCounters(folder)
+    counters.save()  # every transport at 0: /metrics on this worker adds up from its file
     settings.configure(
         DEBUG=False,
         ALLOWED_HOSTS=["*"],
