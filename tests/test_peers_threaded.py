@@ -23,9 +23,6 @@ from helpers import SSEClient, wait_until
 
 from lab.lab_process import LabProcess
 
-pytest.importorskip("django")
-pytest.importorskip("gunicorn")
-
 RATE = "20"  # events a second: a stream has its next event within 50 ms
 STOP_WITHIN_S = 3.0
 FIXTURES = {"flask-threaded": "flask_peer", "django-wsgi": "django_peer"}
