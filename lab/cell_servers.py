@@ -51,12 +51,17 @@ class Servers:
     cell winds down (a server takes a few tenths of a second to start, every cell)."""
 
     def __init__(
-        self, run_dir: Path, host: str = "127.0.0.1", cpus: set[int] | None = None
+        self,
+        run_dir: Path,
+        host: str = "127.0.0.1",
+        pinned: tuple[set[int], set[int]] | None = None,
     ) -> None:
         self.run_dir = run_dir
         self.host = host
-        self.cpus = cpus
-        """The CPUs every server is pinned to (None: wherever the kernel puts it)."""
+        self.cpus: set[int] | None = pinned[0] if pinned else None
+        self.load_cpus: set[int] | None = pinned[1] if pinned else None
+        """The CPUs every server is pinned to, and the load generator's (None: wherever the
+        kernel puts them)."""
         # A server off loopback asks for a token before /drop; one for the whole sweep.
         self.token = "" if host == "127.0.0.1" else secrets.token_urlsafe(16)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="next-server")

@@ -185,8 +185,7 @@ def run_cell(
         )
         (work / "locust-command.txt").write_text(" ".join(command) + "\n")
         with open(work / "locust.log", "w") as locust_log:
-            pinned = config.pinned_cpus()
-            load_cpus = pinned[1] if pinned else None
+            load_cpus = servers.load_cpus
             locust = subprocess.Popen(
                 command,
                 stdout=locust_log,
@@ -319,12 +318,12 @@ def run_bench(config: BenchConfig, out: TextIO = sys.stdout) -> Path:
             f"serves every cell; Locust's port {LOCUST_MASTER_PORT} must be reachable).",
             file=out,
         )
-    pinned = config.pinned_cpus()
+    pinned = config.pinned_cpus({cell.server for cell in cells})
     if pinned is not None:
         manifest["server_cpus"], manifest["load_cpus"] = sorted(pinned[0]), sorted(pinned[1])
     refused: dict[tuple, int] = {}
     """The fewest users a server did not let connect, per server and cell settings."""
-    with Servers(run_dir, config.server_host, pinned[0] if pinned else None) as servers:
+    with Servers(run_dir, config.server_host, pinned) as servers:
         for index, cell in enumerate(cells):
             progress.begin(
                 index,

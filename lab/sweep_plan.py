@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -291,17 +292,18 @@ class BenchConfig:
             window_s=window,
         )
 
-    def pinned_cpus(self) -> tuple[set[int], set[int]] | None:
-        """(the servers' CPUs, the load generator's CPUs), or None when nothing is pinned."""
+    def pinned_cpus(self, servers: Collection[str]) -> tuple[set[int], set[int]] | None:
+        """(the servers' CPUs, the load generator's CPUs) for a plan comparing `servers`, or
+        None when nothing is pinned."""
         available = sorted(os.sched_getaffinity(0))
         if self.server_cpus == "none":
             return None
         if self.server_cpus == "auto":
-            if len(self.servers) < 2 or len(available) < 2:
+            if len(set(servers)) < 2 or len(available) < 2:
                 return None
             return {available[0]}, set(available[1:])
-        servers = parse_cpus(self.server_cpus)
-        return servers, set(available) - servers
+        chosen = parse_cpus(self.server_cpus)
+        return chosen, set(available) - chosen
 
     def spawn_rate_for(self, users: int) -> float:
         # Two seconds of ramp at any size: long enough not to storm the server with connects,

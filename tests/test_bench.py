@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -119,3 +120,46 @@ def test_a_tiny_chat_sweep_writes_chat_rows_that_match_the_model(tmp_path):
     assert "## Chat answers" in report and "### C3." in report
     assert (run / "charts" / "13_chat_latency.png").exists()
     assert "chat-sse-u2" in finished.stdout and "TTFT p50" in finished.stdout
+
+
+@pytest.mark.slow
+def test_a_sweep_compares_servers_pinned_alike_and_sees_where_one_stops(tmp_path):
+    """The lab's server and django-wsgi with its default workers (2 × cores + 1): each holds
+    2 users; above its workers django-wsgi leaves the rest unanswered, and a larger count is
+    not tried."""
+    workers = 2 * (os.cpu_count() or 1) + 1
+    command = [
+        *(sys.executable, "-m", "lab", "bench", "--servers", "lab", "django-wsgi"),
+        *("--transports", "sse", "--users", "2", str(workers + 3), str(workers + 6)),
+        *("--rate", "4", "--duration", "2", "--out", str(tmp_path), "--run-id", "servers"),
+    ]
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    run = tmp_path / "servers"
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    with open(run / "summary.csv", newline="") as summary:
+        rows = {(r["server"], int(r["users"])): r for r in csv.DictReader(summary)}
+    assert set(rows) == {
+        ("lab", 2),
+        ("lab", workers + 3),
+        ("lab", workers + 6),
+        ("django-wsgi", 2),
+        ("django-wsgi", workers + 3),
+    }
+    for key in (("lab", 2), ("lab", workers + 3), ("django-wsgi", 2)):
+        assert int(rows[key]["events_received"]) > 0, rows[key]
+        assert rows[key]["events_lost"] == "0", rows[key]
+        assert float(rows[key]["server_cpu_us_per_event"]) > 0
+        assert float(rows[key]["server_rss_per_user_kb"]) != 0
+    # A peer counts no bytes at its socket: the clients' count stands in.
+    assert rows["django-wsgi", 2]["bytes_per_event"] == ""
+    assert float(rows["django-wsgi", 2]["client_bytes_per_event"]) > 100
+    stopped = rows["django-wsgi", workers + 3]
+    assert int(stopped["users_connected"]) == workers
+    manifest = json.loads((run / "manifest.json").read_text())
+    skipped = [c for c in manifest["cells"] if c["status"] == "skipped"]
+    assert [c["cell"] for c in skipped] == [f"sse-u{workers + 6}-r4-django-wsgi"]
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert manifest["server_cpus"] == [min(os.sched_getaffinity(0))]
+    report = (run / "report.md").read_text()
+    assert "## Servers" in report
+    assert "S1." in report and "**Verdict: holds.**" in report

@@ -17,6 +17,7 @@ from lab.cell_measurement import (
     measure_cell,
     read_deliveries,
     read_stream_bytes,
+    users_answered,
 )
 from lab.measurement import Cell
 
@@ -431,3 +432,12 @@ def test_a_proxy_s_504s_are_not_counted_as_errors(tmp_path):
         "GET,/longpoll,LocustBadStatusCode(code=502),2,x,y\n"
     )
     assert count_client_errors(failures) == 2
+
+
+def test_users_answered_counts_each_user_whose_connection_worked_once(tmp_path):
+    (tmp_path / "opens-1.csv").write_text(
+        "started_at,user,open_ms,ok\n1.0,1-1,5.0,1\n2.0,1-1,4.0,1\n1.5,1-2,3000.0,0\n"
+    )
+    (tmp_path / "opens-2.csv").write_text("started_at,user,open_ms,ok\n1.0,2-1,5.0,1\n")
+    assert users_answered(tmp_path) == 2
+    assert users_answered(tmp_path / "nothing") == 0

@@ -271,3 +271,89 @@ def test_a_worker_cell_starts_its_server_with_workers_and_a_broker():
     assert args[args.index("--broker") + 1] == "redis"
     assert "--workers" not in server_args(Cell("sse", 100, 1.0))
     assert server_args(Cell("sse", 100, 1.0), "10.0.0.5", "-t0k")[-1] == "--token=-t0k"
+
+
+# --- several servers (lab bench --servers) -------------------------------------------------
+
+
+def test_peers_get_the_cells_of_the_transports_they_serve_and_one_worker():
+    config = BenchConfig(
+        servers=("lab", "fastapi"), users=(10,), rates=(1.0,), workers=(1, 2), interval_sweep=()
+    )
+    cells = config.plan()
+    on_fastapi = [c for c in cells if c.server == "fastapi"]
+    assert {c.transport for c in on_fastapi} == {"short_polling", "long_polling", "sse"}
+    assert {c.workers for c in on_fastapi} == {1}
+    assert all(c.drop_every_s is None for c in on_fastapi)
+    assert {c.workers for c in cells if c.server == "lab"} == {1, 2}
+    assert all(c.name.endswith("-fastapi") for c in on_fastapi)
+    assert len({c.name for c in cells}) == len(cells)
+
+
+def test_without_the_lab_only_the_peers_cells_run():
+    cells = BenchConfig(servers=("flask-threaded",), users=(5,), rates=(1.0,)).plan()
+    assert cells and {c.server for c in cells} == {"flask-threaded"}
+
+
+def test_the_peers_preset_runs_sse_on_every_server_and_can_be_narrowed():
+    from lab.peers import SERVERS
+    from lab.sweep_presets import PEERS_USERS
+
+    cells = BenchConfig(preset="peers").plan()
+    assert {c.server for c in cells} == set(SERVERS)
+    assert {c.transport for c in cells} == {"sse"}
+    assert sorted({c.users for c in cells}) == sorted(PEERS_USERS)
+    narrowed = BenchConfig(preset="peers", servers=("lab", "fastapi"), users=(50,)).plan()
+    assert [(c.server, c.users) for c in narrowed] == [("lab", 50), ("fastapi", 50)]
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"servers": ("fastapi",), "transports": ("websocket",)}, "the peers serve"),
+        ({"servers": ("lab", "fastapi"), "chat": True}, "--chat runs on the lab's server"),
+        ({"servers": ("fastapi",), "server_host": "10.0.0.2"}, "the peers run on loopback"),
+        ({"server_cpus": "x"}, "--server-cpus takes CPU numbers"),
+        ({"server_cpus": "-1"}, "--server-cpus takes CPU numbers of 0 or more"),
+        ({"server_cpus": "9999"}, "this machine offers CPUs"),
+    ],
+)
+def test_settings_the_servers_cannot_run_are_refused_in_a_sentence(settings, says):
+    problems = BenchConfig(**settings).problems()
+    assert any(says in p for p in problems), problems
+
+
+def test_servers_are_pinned_only_when_several_are_compared_on_two_cores_or_more():
+    import os
+
+    cpus = sorted(os.sched_getaffinity(0))
+    config = BenchConfig()
+    assert config.pinned_cpus({"lab"}) is None
+    if len(cpus) >= 2:
+        assert config.pinned_cpus({"lab", "fastapi"}) == ({cpus[0]}, set(cpus[1:]))
+        assert BenchConfig(server_cpus=str(cpus[-1])).pinned_cpus({"lab"}) == (
+            {cpus[-1]},
+            set(cpus[:-1]),
+        )
+    assert BenchConfig(server_cpus="none").pinned_cpus({"lab", "fastapi"}) is None
+
+
+def test_a_peers_cell_starts_lab_peer_with_the_cells_source():
+    from lab.cell_servers import server_args
+
+    cell = Cell("sse", 10, 2.0, arrivals="poisson", payload_pad_bytes=64, server="django-asgi")
+    assert server_args(cell) == [
+        "django-asgi",
+        "--host=127.0.0.1",
+        "--port=0",
+        "--rate=2",
+        "--arrivals=poisson",
+        "--payload-bytes=64",
+    ]
+
+
+def test_cells_that_differ_only_in_users_or_repeat_are_the_same_but_for_users():
+    a = Cell("sse", 10, 2.0, server="fastapi")
+    assert a.same_but_users() == Cell("sse", 99, 2.0, server="fastapi", repeat=2).same_but_users()
+    assert a.same_but_users() != Cell("sse", 10, 2.0, server="lab").same_but_users()
+    assert a.same_but_users() != Cell("sse", 10, 1.0, server="fastapi").same_but_users()

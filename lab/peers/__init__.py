@@ -94,8 +94,19 @@ def serve_peer(options: PeerOptions) -> None:
     """Run the peer `options.name` until SIGTERM or SIGINT. It prints
     "listening on http://HOST:PORT/" once it accepts connections."""
     check_installed([options.name])
+    allow_many_connections()
     module = importlib.import_module(PEERS[options.name])
     module.serve(options)
+
+
+def allow_many_connections() -> None:
+    """Raise this process's limit on open files to the most allowed, as `lab serve` does,
+    so that a peer is measured holding as many streams as the lab's server may."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def run_peer(args: argparse.Namespace) -> int:
