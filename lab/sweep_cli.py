@@ -194,8 +194,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="a named plan instead of the product of the options: 'reference' runs the "
         "reference run's 55 cells (about 35 minutes; the committed one ran the first three "
         "transports' 42); 'peers' runs SSE on the lab's server and every peer at 4, 100, "
-        "1,000 and 2,000 users, 2 events/s (about 7 minutes; --servers, --transports and "
-        "--users narrow it)",
+        "1,000, 2,000 and 10,000 users, 2 events/s (about 9 minutes; --servers, --transports "
+        "and --users narrow it)",
     )
     add(
         "--chat",

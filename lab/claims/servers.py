@@ -125,18 +125,21 @@ def largest_held(rows: Rows, server: str) -> int | None:
 
 
 def compare_users(rows: Rows) -> int | None:
-    """The largest user count at which every server that let all its users connect in
-    every cell measured with all of them connected. A server that left some unanswered is
-    compared there too when it held that many, and shown as not connecting when it did not:
-    letting it pull the comparison down to a handful of users would hide the others."""
-    servers = servers_in(rows)
-    held = {s: {r.users for r in of_server(rows, s) if connected(r)} for s in servers}
-    steady = [s for s in servers if refusal(rows, s) is None and held[s]]
-    counted = steady or [s for s in servers if held[s]]
-    if not counted:
+    """The largest user count that more than half of the servers measured cleanly (every
+    user connected, no loss, no error); without one, the count most of them did. A server
+    that stopped at a handful of users, or a count only one or two servers held, would hide
+    the others."""
+    clean: dict[int, set[str]] = {}
+    for row in rows:
+        if row.verdict.ok:
+            clean.setdefault(row.users, set()).add(row.server)
+    if not clean:
         return None
-    common = set.intersection(*(held[s] for s in counted))
-    return max(common) if common else None
+    most = len(servers_in(rows)) // 2 + 1
+    held_by_most = [users for users, servers in clean.items() if len(servers) >= most]
+    if held_by_most:
+        return max(held_by_most)
+    return max(clean, key=lambda users: (len(clean[users]), users))
 
 
 def fastest(rows: Rows, server: str) -> CellSummary | None:
