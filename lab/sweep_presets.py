@@ -61,7 +61,10 @@ def peers_plan(config: Any) -> list[Cell]:
     transports = config.transports if config.transports != TRANSPORTS else ("sse",)
     users = config.users if config.users != type(config).users else PEERS_USERS
     return [
-        replace(base.cell(transport, count, PEERS_RATE, base.interval_s), server=server)
+        replace(
+            base.cell(transport, count, PEERS_RATE, base.interval_s, repeat=repeat), server=server
+        )
+        for repeat in range(1, config.repeat + 1)
         for server in servers
         for transport in transports
         if server == LAB_SERVER or transport in PEER_TRANSPORTS
