@@ -19,6 +19,7 @@ from typing import Any
 
 from lab.peers import PeerOptions
 from lab.peers.peer_metrics import PeerCounters
+from lab.peers.queries import cursor, poll_answer, timeout
 from lab.peers.schedule import TICK_TYPE, tick_data, tick_times
 
 
@@ -49,12 +50,18 @@ class AsyncSource:
     def unsubscribe(self, queue: asyncio.Queue) -> None:
         self.subscribers.discard(queue)
 
-    async def wait_for_news(self, since: int, timeout: float) -> None:
-        """Return once there is an event after `since`, or after `timeout` seconds."""
-        if self.last_id > since:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.news.wait(), timeout)
+    async def long_poll(self, since: str | None, wait: str | None) -> dict:
+        """A long poll's answer: the events after `since` as soon as there are any, or none
+        once `wait` seconds (the `timeout` asked for) have passed. Raises BadRequest."""
+        options = self.options
+        seconds = timeout(wait, options.longpoll_timeout, options.longpoll_max_timeout)
+        after = cursor(since, self.last_id)
+        if after is None:
+            after = self.last_id
+        if self.last_id <= after:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.news.wait(), seconds)
+        return poll_answer(self.events, after, self.last_id, options.max_batch)
 
     async def run_ticker(self) -> None:
         options = self.options

@@ -21,15 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lab.peers import PeerOptions
 from lab.peers.asgi_source import AsyncSource, serve_asgi
 from lab.peers.peer_metrics import PeerCounters
-from lab.peers.queries import (
-    RETRY_MS,
-    BadRequest,
-    cursor,
-    poll_answer,
-    publish_body,
-    resume_point,
-    timeout,
-)
+from lab.peers.queries import RETRY_MS, BadRequest, cursor, poll_answer, publish_body, resume_point
 
 # Set once by serve(), before the first request.
 options: PeerOptions
@@ -65,16 +57,9 @@ async def poll(request):
 async def longpoll(request):
     counters.request("long_polling")
     try:
-        wait = timeout(
-            request.GET.get("timeout"), options.longpoll_timeout, options.longpoll_max_timeout
-        )
-        after = cursor(request.GET.get("since"), source.last_id)
+        answer = await source.long_poll(request.GET.get("since"), request.GET.get("timeout"))
     except BadRequest as error:
         return refused("long_polling", error)
-    if after is None:
-        after = source.last_id
-    await source.wait_for_news(after, wait)
-    answer = poll_answer(source.events, after, source.last_id, options.max_batch)
     if not answer["events"]:
         counters.answered("long_polling", 204)
         return HttpResponse(status=204)

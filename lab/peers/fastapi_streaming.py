@@ -17,15 +17,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from lab.peers import PeerOptions
 from lab.peers.asgi_source import AsyncSource, serve_asgi
 from lab.peers.peer_metrics import PeerCounters
-from lab.peers.queries import (
-    RETRY_MS,
-    BadRequest,
-    cursor,
-    poll_answer,
-    publish_body,
-    resume_point,
-    timeout,
-)
+from lab.peers.queries import RETRY_MS, BadRequest, cursor, poll_answer, publish_body, resume_point
 
 EventGenerator = Callable[[AsyncIterator[dict]], AsyncIterator[str]]
 
@@ -65,16 +57,9 @@ def create_app(
         counters.request("long_polling")
         query = request.query_params
         try:
-            wait = timeout(
-                query.get("timeout"), options.longpoll_timeout, options.longpoll_max_timeout
-            )
-            after = cursor(query.get("since"), source.last_id)
+            answer = await source.long_poll(query.get("since"), query.get("timeout"))
         except BadRequest as error:
             return refused("long_polling", error)
-        if after is None:
-            after = source.last_id
-        await source.wait_for_news(after, wait)
-        answer = poll_answer(source.events, after, source.last_id, options.max_batch)
         if not answer["events"]:
             counters.answered("long_polling", 204)
             return Response(status_code=204)
