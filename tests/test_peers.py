@@ -172,3 +172,9 @@ def test_a_peer_refuses_to_start_without_its_framework_in_one_sentence(monkeypat
         "lab: the fastapi peer needs no_such_framework, which is not installed; "
         "install the peers with: pip install -e '.[peers]'"
     )
+
+
+def test_a_peer_refuses_to_listen_beyond_loopback():
+    with pytest.raises(SystemExit) as stopped:
+        main(["peer", "fastapi", "--host", "0.0.0.0"])
+    assert "loopback only" in str(stopped.value)

@@ -109,7 +109,16 @@ def allow_many_connections() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def run_peer(args: argparse.Namespace) -> int:
+    if args.host not in LOOPBACK:
+        sys.exit(
+            f"lab: a peer listens on loopback only, not {args.host}: it is the notes' code, "
+            "with none of the lab server's protections (a token for /publish, limits on "
+            "streams, bodies and slow clients)"
+        )
     options = PeerOptions(
         name=args.name,
         host=args.host,
