@@ -106,11 +106,20 @@ def test_the_theory_states_numbers_for_the_current_settings(chromium):
                 sizes,
             )
             assert headers == [websocket_frame_overhead(size) for size in sizes]
+            # Latencies from a second on are seconds: a panel on a projector is narrow.
+            shown = page.evaluate(
+                """async (values) => {
+                  const { formatLatency } = await import("/static/js/helpers.js");
+                  return values.map(formatLatency);
+                }""",
+                [0.4, 12.4, 999.4, 1056, 9994, 12345],
+            )
+            assert shown == ["<1 ms", "12 ms", "999 ms", "1.06 s", "9.99 s", "12.3 s"]
 
             page.select_option("#interval", "5000")
             expected = percent(empty_poll_share(1, 5, "poisson"))
             text = wait_for_theory(page, "short", f"= {expected} of polls")
-            assert "T/2 = 2500 ms" in text, text
+            assert "T/2 = 2.50 s" in text, text
 
             # The server's settings change: the page follows them within a snapshot or two.
             lab.put("/source", json={"rate": 0.2})
