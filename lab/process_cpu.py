@@ -9,8 +9,13 @@ from collections import defaultdict
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def process_tree_cpu(root_pid: int) -> dict[int, float]:
-    """CPU seconds used so far by a process and all its descendants (Linux /proc)."""
+def process_tree_cpu(root_pid: int, with_reaped: bool = False) -> dict[int, float]:
+    """CPU seconds used so far by a process and all its descendants (Linux /proc).
+
+    With `with_reaped`, each process's figure also holds what its children that have
+    already exited (and been waited for) used: a server that replaces workers, such as
+    gunicorn after a worker timeout, keeps the dead workers' CPU in its total.
+    """
     children: dict[int, list[int]] = defaultdict(list)
     cpu: dict[int, float] = {}
     for entry in os.listdir("/proc"):
@@ -23,7 +28,10 @@ def process_tree_cpu(root_pid: int) -> dict[int, float]:
             continue
         pid = int(entry)
         children[int(values[1])].append(pid)
-        cpu[pid] = (int(values[11]) + int(values[12])) / CLOCK_TICKS
+        ticks = int(values[11]) + int(values[12])
+        if with_reaped:
+            ticks += int(values[13]) + int(values[14])
+        cpu[pid] = ticks / CLOCK_TICKS
     tree, todo = {}, [root_pid]
     while todo:
         pid = todo.pop()

@@ -153,8 +153,9 @@ def all_workers(folder: Path, live: set[int]) -> dict:
 
 
 def server_process(root_pid: int) -> dict:
-    """CPU seconds and resident memory of the whole server tree, and its pids."""
-    cpu = process_tree_cpu(root_pid)
+    """CPU seconds and resident memory of the whole server tree (workers that gunicorn
+    has replaced included), and its pids."""
+    cpu = process_tree_cpu(root_pid, with_reaped=True)
     rss = 0
     for pid in cpu:
         try:

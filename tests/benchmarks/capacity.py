@@ -55,7 +55,7 @@ def run_cell(transport: str, users: int, duration: float, out: Path) -> dict:
         "p50": float(row["latency_p50_ms"]),
         "p99": float(row["latency_p99_ms"]),
         "client": float(row["client_cpu_percent"]),
-        "client_bound": row["client_bound"] == "True",
+        "client_bound": row["client_bound"].lower() == "true",
         "lost": int(row["events_lost"]) + int(row["events_repeated"]),
         "errors": int(row["errors"]),
         "server_cpu_us": float(row["server_cpu_us_per_event"]),
