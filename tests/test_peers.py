@@ -7,6 +7,7 @@ Each peer's streaming has tests of its own (test_peers_asgi.py, test_peers_threa
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -178,3 +179,19 @@ def test_a_peer_refuses_to_listen_beyond_loopback():
     with pytest.raises(SystemExit) as stopped:
         main(["peer", "fastapi", "--host", "0.0.0.0"])
     assert "loopback only" in str(stopped.value)
+
+
+@pytest.mark.parametrize("name", sorted(PEERS))
+def test_a_peer_on_a_busy_port_says_so_in_one_sentence(name):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        finished = subprocess.run(
+            [sys.executable, "-m", "lab", "peer", name, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert finished.returncode == 1
+    assert finished.stderr.strip() == (
+        f"lab: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )

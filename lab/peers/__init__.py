@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -134,7 +135,9 @@ def run_peer(args: argparse.Namespace) -> int:
     except PeerMissing as error:
         sys.exit(f"lab: {error}")
     except OSError as error:
-        sys.exit(f"lab: cannot listen on {options.host}:{options.port}: {error.strerror}")
+        # The bare reason ("Address already in use"): some servers append the address.
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        sys.exit(f"lab: cannot listen on {options.host}:{options.port}: {reason}")
     return 0
 
 

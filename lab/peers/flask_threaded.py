@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import threading
 import time
 from collections import deque
 
 from flask import Flask, Response, request
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import LISTEN_QUEUE, WSGIRequestHandler, make_server
 
 from lab.peers import PeerOptions
 from lab.peers.peer_metrics import PeerCounters
@@ -192,12 +193,23 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def serve(options: PeerOptions) -> None:
+    # Bound here, with Werkzeug's own backlog, so that a busy port raises OSError (the
+    # lab's one sentence) instead of Werkzeug printing its advice and exiting.
+    listener = socket.create_server((options.host, options.port), backlog=LISTEN_QUEUE)
     source = Source(options.history)
     app = create_app(options, source, PeerCounters(NAME))
     # threaded=True makes Werkzeug speak HTTP/1.1, so a stream goes out chunked.
-    server = make_server(
-        options.host, options.port, app, threaded=True, request_handler=QuietHandler
-    )
+    try:
+        server = make_server(
+            options.host,
+            options.port,
+            app,
+            threaded=True,
+            request_handler=QuietHandler,
+            fd=listener.fileno(),
+        )
+    finally:
+        listener.close()  # Werkzeug listens on a duplicate of it
     stop = threading.Event()
     ticker = threading.Thread(target=tick, args=(source, options, stop), daemon=True)
     ticker.start()
