@@ -3,19 +3,25 @@
 Starts `python -m lab serve` on a free loopback port, pinned to CPU 0 when the machine has
 two cores or more (this process, the load, runs on the others), and prints:
 
-0. The floor, before any server starts: a bare process on CPU 0 writes one default tick's
-   chunk with one send() to each of N loopback sockets per event, read by the same reader
-   loop as (1). Its CPU per send is what the kernel alone charges for one delivery (on
-   loopback the sender also pays the receiving side's TCP work, and waking the reader).
+0. The floor: a bare process on CPU 0 writes one default tick's chunk with one send() to
+   each of N loopback sockets per event, read by the same reader loop as (1). Its CPU per
+   send is what the kernel alone charges for one delivery (on loopback the sender also pays
+   the receiving side's TCP work, and waking the reader).
 1. SSE: N streams (default 2,000) read by one non-blocking socket loop in this process,
    while the ticker publishes R events/s (default 5). Per window: microseconds of server CPU
    per delivery = (server CPU seconds) / (events written to streams), both from /metrics,
-   and the deliveries this client counted, as a check.
+   and the deliveries this client counted, as a check. Each SSE window comes right after a
+   window of the floor (the server paused meanwhile), and the difference is printed pair
+   by pair: on a shared VM the speed of a core drifts by tens of percent within minutes,
+   so a floor measured minutes apart from the server says little about it.
 2. Short polls: C keep-alive connections (default 200) each asking GET /poll?since=<the
    last_id of its previous answer> on a fixed clock (default 5 requests/s each), with the
    ticker at 1 event/s, so that most answers are empty, as in a real short-polling load.
    Per window: microseconds of server CPU per request.
 3. Long polls answered at once (GET /longpoll?since=<an older id>), as (2).
+4. With --peers: SSE as in (1) on each named peer (`lab peer NAME`, its ticker at R events/s
+   from the start), pinned and read the same way, so that the floor, the lab and the peers
+   are measured in one run by one reader.
 
 Each figure is the median of --repeats windows (every window's value is printed too).
 The server CPU includes everything the process does in the window: the ticker, the
@@ -23,12 +29,13 @@ The server CPU includes everything the process does in the window: the ticker, t
 user mode is printed too (the rest is the kernel's); it comes from the kernel's tick-based
 split, so it is rough.
 
-Run:  python tests/benchmarks/costs.py
+Run:  python tests/benchmarks/costs.py                # about 2 minutes
       python tests/benchmarks/costs.py --source DIR   # another checkout's server
       python tests/benchmarks/costs.py --streams 1000 --rate 10 --repeats 7
+      python tests/benchmarks/costs.py --streams 1000 --rate 2 --skip poll longpoll \
+          --peers fastapi            # the floor, the lab and FastAPI side by side
 It asserts nothing; it prints what it measured. Traffic goes to 127.0.0.1 only, every phase
-stops by itself; with the defaults it takes about 2 minutes (--skip floor sse poll longpoll
-leaves parts out).
+stops by itself (--skip floor sse poll longpoll leaves parts out).
 """
 
 from __future__ import annotations
@@ -94,10 +101,13 @@ def snapshot(url: str) -> dict:
         return json.load(response)
 
 
-def cpu_split(before: dict, after: dict) -> tuple[float, float]:
+def cpu_split(before: dict, after: dict) -> tuple[float, float | None]:
     """The server's CPU seconds between two snapshots, and the share spent in user mode
-    (the rest is the kernel's: system calls, and the loopback's TCP work done for them)."""
+    (the rest is the kernel's: system calls, and the loopback's TCP work done for them);
+    None for a server that does not report the split (the peers)."""
     cpu = after["process"]["cpu_s"] - before["process"]["cpu_s"]
+    if "cpu_user_s" not in after["process"]:
+        return cpu, None
     user = after["process"]["cpu_user_s"] - before["process"]["cpu_user_s"]
     return cpu, user / cpu if cpu else 0.0
 
@@ -122,11 +132,13 @@ class SSEReaders:
 
     MARK = b"\ndata: "
 
-    def __init__(self, address: tuple[str, int], count: int, request: bytes = b"") -> None:
+    def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
         self.sockets: list[socket.socket] = []
         self.tails: dict[int, bytes] = {}
         self.frames = 0
+
+    def connect(self, address: tuple[str, int], count: int, request: bytes = b"") -> None:
         for _ in range(count):
             client = socket.create_connection(address)
             if request:
@@ -165,20 +177,47 @@ class SSEReaders:
 
 
 def measure_sse(
-    url: str, address: tuple[str, int], streams: int, rate: float, window: float, repeats: int
+    url: str,
+    address: tuple[str, int],
+    streams: int,
+    rate: float,
+    window: float,
+    repeats: int,
+    controls_source: bool = True,
+    floor: list[float] | None = None,
 ) -> list[float]:
-    put_source(url, paused=True)
-    readers = SSEReaders(address, streams, request_bytes("/sse"))
+    """CPU per delivery per window. `controls_source`: the lab's server, paused while the
+    streams connect and then set to `rate`; a peer has no /source and ticks from its start.
+
+    With a `floor` list (the lab's server only), each window is paired with a window of
+    the bare sender just before it, on as many streams read by the same loop, while the
+    server is paused; the floor's figures are appended to `floor`. A pair is measured
+    within seconds, so the VM's slow swings in speed fall on both of its halves.
+    """
+    if controls_source:
+        put_source(url, paused=True)
+    readers = SSEReaders()
+    readers.connect(address, streams, request_bytes("/sse"))
+    sender = BareSender(streams, rate, readers) if floor is not None else None
     try:
         wait_until(
             lambda: (readers.pump(0.05), snapshot(url))[1]["transports"]["sse"]["open"] >= streams,
             timeout=60,
             what=f"{streams} open SSE streams",
         )
-        put_source(url, rate=rate, arrivals="fixed", paused=False)
-        readers.pump(1.0)  # warm up: every stream parked and written to at least once
+        if sender is not None:
+            sender.window(window)  # warm up
+        if controls_source:
+            put_source(url, rate=rate, arrivals="fixed", paused=False)
+        readers.pump(1.0)  # warm up: every stream written to at least once
         figures = []
         for index in range(repeats):
+            if sender is not None and floor is not None:
+                put_source(url, paused=True)
+                floor.append(sender.window(window))
+                print(f"   window {index + 1}: floor {floor[-1]:.2f} us per send()", flush=True)
+                put_source(url, rate=rate, arrivals="fixed", paused=False)
+                readers.pump(1 / rate + 0.1)  # the ticker's first event after the pause
             before, frames_before = snapshot(url), readers.frames
             readers.pump(window)
             after, frames = snapshot(url), readers.frames - frames_before
@@ -189,14 +228,18 @@ def measure_sse(
             )
             per = cpu / sent * 1e6 if sent else float("nan")
             figures.append(per)
+            split = "" if user is None else f" ({user:.0%} user)"
             print(
                 f"   window {index + 1}: {sent:,} deliveries ({frames:,} read here), "
-                f"{cpu * 1000:.0f} ms CPU ({user:.0%} user), {per:.2f} us per delivery",
+                f"{cpu * 1000:.0f} ms CPU{split}, {per:.2f} us per delivery",
                 flush=True,
             )
-        put_source(url, paused=True)
+        if controls_source:
+            put_source(url, paused=True)
         return figures
     finally:
+        if sender is not None:
+            sender.close()
         readers.close()
 
 
@@ -215,65 +258,85 @@ def bare_sender(
     listener: socket.socket,
     streams: int,
     rate: float,
-    window: float,
-    repeats: int,
     chunk: bytes,
-    results: multiprocessing.connection.Connection,
+    commands: multiprocessing.connection.Connection,
 ) -> None:
     """The floor: in a process of its own on the server's CPU, the same chunk written with
-    one plain send() per stream per event, and nothing else; CPU per send per window."""
+    one plain send() per stream per event, and nothing else. Each window it is asked for
+    (its length in seconds; None ends it) is answered with its CPU per send, in us."""
     if can_pin():
         pin_server()
     sockets = [listener.accept()[0] for _ in range(streams)]
     for client in sockets:
         client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as the server's
         client.setblocking(False)
-    figures = []
-    next_tick = time.monotonic()
-    for index in range(repeats + 1):  # the first window warms up
+    while (window := commands.recv()) is not None:
         before, sends = resource.getrusage(resource.RUSAGE_SELF), 0
-        end = time.monotonic() + window
+        next_tick = time.monotonic()
+        end = next_tick + window
         while (now := time.monotonic()) < end:
             if now < next_tick:
                 time.sleep(next_tick - now)
                 continue
             next_tick += 1 / rate
             for client in sockets:
-                with contextlib.suppress(BlockingIOError):
+                try:  # noqa: SIM105 (contextlib.suppress would add an object per send)
                     client.send(chunk)
-                sends += 1
+                except BlockingIOError:
+                    pass
+            sends += len(sockets)
         after = resource.getrusage(resource.RUSAGE_SELF)
         cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        if index:
-            figures.append(cpu / sends * 1e6 if sends else float("nan"))
-    results.send(figures)
+        commands.send(cpu / sends * 1e6 if sends else float("nan"))
+
+
+class BareSender:
+    """The floor's sender process and its `streams` connections, read by `readers`."""
+
+    def __init__(self, streams: int, rate: float, readers: SSEReaders) -> None:
+        self.readers = readers
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4096)
+        self.commands, theirs = multiprocessing.Pipe()
+        self.process = multiprocessing.get_context("fork").Process(
+            target=bare_sender,
+            args=(self.listener, streams, rate, tick_chunk(), theirs),
+            daemon=True,
+        )
+        self.process.start()
+        readers.connect(self.listener.getsockname(), streams)
+
+    def window(self, seconds: float) -> float:
+        """Send for `seconds` while the readers read; the sender's CPU per send, in us."""
+        self.commands.send(seconds)
+        deadline = time.monotonic() + seconds + 60
+        while not self.commands.poll():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the floor's sender did not finish its window")
+            self.readers.pump(0.1)
+        return self.commands.recv()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.commands.send(None)
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+        self.listener.close()
 
 
 def measure_send_floor(streams: int, rate: float, window: float, repeats: int) -> list[float]:
     """CPU per send() of one tick's chunk to one of `streams` loopback TCP sockets, read by
     the same reader loop as the SSE streams: what one delivery costs the kernel alone."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4096)
-    receiving, sending = multiprocessing.Pipe(duplex=False)
-    sender = multiprocessing.get_context("fork").Process(
-        target=bare_sender,
-        args=(listener, streams, rate, window, repeats, tick_chunk(), sending),
-        daemon=True,
-    )
-    sender.start()
-    readers = SSEReaders(listener.getsockname(), streams)
+    readers = SSEReaders()
+    sender = BareSender(streams, rate, readers)
     try:
-        deadline = time.monotonic() + (repeats + 1) * window + 60
-        while not receiving.poll() and time.monotonic() < deadline:
-            readers.pump(0.1)
-        figures = receiving.recv() if receiving.poll() else []
+        sender.window(window)  # warm up
+        figures = [sender.window(window) for _ in range(repeats)]
     finally:
+        sender.close()
         readers.close()
-        listener.close()
-        sender.join(timeout=5)
-        if sender.is_alive():
-            sender.kill()
     for index, figure in enumerate(figures):
         print(f"   window {index + 1}: {figure:.2f} us per send()", flush=True)
     return figures
@@ -407,6 +470,24 @@ def measure_polls(
             poller.socket.close()
 
 
+def measure_peer_sse(name: str, args: argparse.Namespace, preexec_fn) -> list[float]:
+    from lab.lab_process import LabProcess
+
+    peer_args = [name, "--port", "0", "--host", "127.0.0.1"]
+    peer_args += ["--rate", str(args.rate), "--arrivals", "fixed"]
+    with LabProcess(peer_args, command_name="peer", preexec_fn=preexec_fn, timeout=60) as peer:
+        address = ("127.0.0.1", peer.port)
+        return measure_sse(
+            peer.url,
+            address,
+            args.streams,
+            args.rate,
+            args.window,
+            args.repeats,
+            controls_source=False,
+        )
+
+
 def median_line(label: str, figures: list[float], unit: str) -> str:
     return (
         f"{label}: median {statistics.median(figures):.2f} {unit} "
@@ -428,6 +509,13 @@ def main() -> None:
         "--skip", nargs="*", default=[], choices=["floor", "sse", "poll", "longpoll"]
     )
     parser.add_argument("--source", help="run the server of another checkout (its folder)")
+    parser.add_argument(
+        "--peers",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="peers to measure SSE on as well (lab peer NAME; needs the peers extra)",
+    )
     args = parser.parse_args()
 
     raise_file_limit()
@@ -444,7 +532,8 @@ def main() -> None:
         # Before the floor too: a reader that may share the sender's CPU wakes without a
         # cross-CPU interrupt, which made the floor look cheaper than any server's delivery.
         pin_load()
-    if "floor" not in args.skip:
+    paired = "floor" not in args.skip and "sse" not in args.skip
+    if "floor" not in args.skip and not paired:
         print(
             f"0. the floor: one plain send() per stream per event, {args.streams} streams x "
             f"{args.rate:g} events/s, no server",
@@ -457,9 +546,21 @@ def main() -> None:
     ) as server:
         url, address = server.url, address_of(server)
         if "sse" not in args.skip:
-            print(f"1. SSE: {args.streams} streams x {args.rate:g} events/s", flush=True)
-            figures = measure_sse(url, address, args.streams, args.rate, args.window, args.repeats)
+            floor: list[float] | None = [] if paired else None
+            print(
+                f"1. SSE: {args.streams} streams x {args.rate:g} events/s"
+                + (", each window after one of the floor's" if paired else ""),
+                flush=True,
+            )
+            figures = measure_sse(
+                url, address, args.streams, args.rate, args.window, args.repeats, floor=floor
+            )
+            if floor:
+                results.append(median_line("send() alone, CPU per delivery", floor, "us"))
             results.append(median_line("SSE, server CPU per delivery", figures, "us"))
+            if floor:
+                over = [lab - bare for lab, bare in zip(figures, floor, strict=True)]
+                results.append(median_line("SSE over the floor, pair by pair", over, "us"))
         if "poll" not in args.skip:
             print(
                 f"2. GET /poll?since=<last>: {args.pollers} keep-alive connections x "
@@ -494,6 +595,10 @@ def main() -> None:
                 args.repeats,
             )
             results.append(median_line("long poll answered at once, per request", figures, "us"))
+    for number, name in enumerate(args.peers, start=4):
+        print(f"{number}. SSE on the {name} peer: {args.streams} streams x {args.rate:g} events/s")
+        figures = measure_peer_sse(name, args, pin_server if pinned else None)
+        results.append(median_line(f"SSE on {name}, server CPU per delivery", figures, "us"))
     print()
     for line in results:
         print(line)
