@@ -108,6 +108,13 @@ class RedisServer:
             f"{START_TIMEOUT_S:g} s; its log says: {self.log()[-1500:]}"
         )
 
+    def restart_empty(self) -> None:
+        """Stop it and start it again on the same port with nothing in it, as a Redis
+        restarted without its data comes back."""
+        stop_process(self.process)
+        if not self._start():
+            raise RedisDidNotStart(f"port {self.port} was taken while redis-server restarted")
+
     def stop(self) -> None:
         stop_process(self.process)
         shutil.rmtree(self.folder, ignore_errors=True)

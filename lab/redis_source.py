@@ -34,9 +34,18 @@ READ_BLOCK_MS = 5_000
 """How long one read waits for news, so that a lost connection is noticed in that time."""
 
 # INCR and XADD in one script: Redis runs a script alone, so no other worker can take a
-# number between the two and append out of order.
+# number between the two and append out of order. A Redis that came back empty (restarted
+# without its data) would count from 1 again, below what every mirror holds, and the
+# mirrors would wait for ids they already have: the newest id the publisher has seen or
+# published (ARGV[4]) is a floor for the count, and its epoch (ARGV[5]) is put back.
 PUBLISH_SCRIPT = """
 local id = redis.call('INCR', KEYS[2])
+local newest_seen = tonumber(ARGV[4])
+if id <= newest_seen then
+  id = newest_seen + 1
+  redis.call('SET', KEYS[2], id)
+end
+redis.call('SET', KEYS[3], ARGV[5], 'NX')
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. id, 't', ARGV[2], 'j', ARGV[3])
 return id
 """
@@ -95,6 +104,7 @@ class RedisEventSource(EventSource):
         self._append = client.register_script(PUBLISH_SCRIPT)
         self._reader: gevent.Greenlet | None = None
         self.read_errors = 0
+        self.last_published = 0
         newest_first: Any = client.xrevrange(keys.stream, count=history)
         for entry_id, fields in reversed(newest_first):
             self.keep(event_from_entry(entry_id, fields, self.epoch))
@@ -106,9 +116,17 @@ class RedisEventSource(EventSource):
         rest = to_json_bytes({"ts": ts, "type": type, "data": data})
         event_id = int(
             self._append(
-                keys=[self.keys.stream, self.keys.counter], args=[self.capacity, type, rest]
+                keys=[self.keys.stream, self.keys.counter, self.keys.epoch],
+                args=[
+                    self.capacity,
+                    type,
+                    rest,
+                    max(self.last_id, self.last_published),
+                    self.epoch,
+                ],
             )
         )
+        self.last_published = event_id
         return Event(event_id, ts, type, b'{"id":%d,%b' % (event_id, rest[1:]), self.epoch)
 
     def has_reached(self, event_id: int) -> bool:

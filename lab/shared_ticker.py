@@ -96,6 +96,8 @@ class SharedTicker(Ticker):
                     self.leading = bool(
                         self.client.set(self.lease_key, self.me, nx=True, px=lease_ms)
                     )
+                    if self.leading:  # a Redis that came back empty has lost them too
+                        self.client.set(self.settings_key, json.dumps(self.settings()), nx=True)
             except redis.RedisError:
                 self.leading = False  # without Redis, publishing fails anyway
             gevent.sleep(RENEW_EVERY_S)

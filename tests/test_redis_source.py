@@ -56,3 +56,13 @@ def test_a_late_worker_loads_the_kept_history_and_the_stream_stays_bounded(clien
     assert client.xlen("lab:events") < 300  # trimmed to about the history (whole nodes)
     events, gap = late.events_after(10, 5)
     assert gap and [event.id for event in events] == [401, 402, 403, 404, 405]
+
+
+def test_a_redis_that_lost_its_data_numbers_on_from_the_newest_id_and_keeps_the_epoch(client):
+    source = RedisEventSource(client)
+    assert [source.publish("tick", k).id for k in range(5)] == [1, 2, 3, 4, 5]
+    client.flushdb()  # what a restart without saved data leaves
+    assert source.publish("tick", 5).id == 6
+    assert int(client.get("lab:last_id")) == 6
+    assert client.get("lab:epoch").decode() == source.epoch
+    assert [entry_id for entry_id, _ in client.xrange("lab:events")] == [b"0-6"]

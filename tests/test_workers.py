@@ -195,6 +195,39 @@ def test_a_running_redis_named_by_broker_holds_the_events():
         assert int(stored.get("lab:last_id")) >= event["id"]
 
 
+def test_after_redis_comes_back_empty_the_ids_and_the_epoch_go_on():
+    import redis
+
+    with (
+        RedisServer() as broker,
+        run_server("--workers", "2", "--broker", broker.url, "--rate", "20") as server,
+        SSEClient(server.url + "/sse") as stream,
+    ):
+        epoch = server.epoch()
+        before = [event_number(e.id) for e in stream.events(3)]
+        held = server.last_id()
+        broker.restart_empty()
+        stored = redis.Redis.from_url(broker.url)
+        first_kept = wait_until(
+            lambda: stored.xrange("lab:events", count=1),
+            timeout=15,
+            what="an event published into the emptied Redis",
+        )
+        # Counting from 1 again would hide every new event from the workers' copies until
+        # the count passed the ids they already hold.
+        assert int(first_kept[0][0].partition(b"-")[2]) > held
+        after = stream.events(10)
+        numbers = before + [event_number(e.id) for e in after]
+        assert numbers == sorted(set(numbers)), numbers
+        assert {e.id.partition("@")[2] for e in after} == {epoch}
+        assert stored.get("lab:epoch").decode() == epoch
+        wait_until(lambda: stored.get("lab:ticker:settings"), what="the ticker's settings")
+        newest = numbers[-1]
+        for _ in range(4):  # new connections: both workers
+            wait_until(lambda: server.get("/poll").json()["last_id"] >= newest)
+        assert server.get("/metrics").status_code == 200
+
+
 def run_lab(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lab", "serve", "--port", "0", *args],
