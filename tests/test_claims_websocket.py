@@ -81,6 +81,19 @@ def test_resume_explains_losses_per_reconnection():
     assert "lost 600 events over 120 reconnections (5.00 per reconnection)" in found.explanation
 
 
+def test_resume_says_why_the_resuming_cells_p99_is_the_time_away():
+    rows = [
+        with_values(dropped("sse", True, 0), latency_p99_ms=1041.0),
+        with_values(dropped("websocket", True, 0), latency_p99_ms=1424.0),
+        with_values(dropped("websocket", False, 600), latency_p99_ms=10.3),
+    ]
+    explanation = check_resume(rows).explanation
+    assert "hence the resuming cells' p99 (SSE 1.04 s and WebSocket resuming 1.42 s)" in (
+        explanation
+    )
+    assert "its p99 (10.3 ms) looks better only because they are missing" in explanation
+
+
 def cost(http_bytes, http_cpu, ws_bytes, ws_cpu):
     return {
         "messages": 500,

@@ -25,7 +25,7 @@ from lab.claims.verdict import (
     users_text,
     where,
 )
-from lab.formatting import fmt_bytes, fmt_number, fmt_seconds, join
+from lab.formatting import fmt_bytes, fmt_ms, fmt_number, fmt_seconds, join
 from lab.proxy.profiles import DIRECT
 
 CLAIM_W1 = "WebSocket framing adds only 2–6 bytes per message."
@@ -128,9 +128,29 @@ def check_resume(rows: Rows) -> Verdict:
         "itself (scenarios/websocket.py, lab/static/js/websocket.js), which EventSource does "
         "by itself with Last-Event-ID. The lost events are the ones published while it was "
         "away: the event rate times the reconnection delay."
+        + waits_of_resumed(resuming, sse, bare)
         + caveats([c for c in used if c.client_resumes])
     )
     return Verdict(2, CLAIM_W2, HOLDS if holds else DOES_NOT_HOLD, explanation, cells_of(used))
+
+
+def waits_of_resumed(
+    resuming: CellSummary | None, sse: CellSummary | None, bare: CellSummary
+) -> str:
+    """Why the resuming cells' p99 is about a second: a resumed event waited for its client."""
+    resumed = [
+        f"{what} {fmt_ms(cell.latency_p99_ms)}"
+        for what, cell in (("SSE", sse), ("WebSocket resuming", resuming))
+        if cell is not None and cell.latency_p99_ms is not None
+    ]
+    if not resumed or bare.latency_p99_ms is None:
+        return ""
+    return (
+        f" An event sent again on resume was published while its client was away, so its "
+        f"latency is about the time away: hence the resuming cells' p99 ({join(resumed)}). "
+        f"The client that does not resume never gets those events, so its p99 "
+        f"({fmt_ms(bare.latency_p99_ms)}) looks better only because they are missing."
+    )
 
 
 def check_client_message(publish_cost: Mapping | None) -> Verdict:
