@@ -89,9 +89,9 @@ class WebSocketUser(User):
             return
         try:
             connection.settimeout(READ_TIMEOUT_S)
-            protocol = self.open(connection)
+            protocol, received_at = self.open(connection)
             self.record_open(started, None)
-            self.read_frames(connection, protocol)
+            self.read_frames(connection, protocol, received_at)
         except UpgradeRefused as refused:
             self.record_open(started, refused)
             if refused.status == 400:
@@ -105,31 +105,35 @@ class WebSocketUser(User):
         # The connection ended (POST /drop, a restart): wait as a browser would, reconnect.
         gevent.sleep(self.reconnect_after)
 
-    def open(self, connection: socket.socket) -> WSConnection:
-        """The opening handshake; the connection's protocol state once the server said 101."""
+    def open(self, connection: socket.socket) -> tuple[WSConnection, float]:
+        """The opening handshake: the connection's protocol state once the server said 101,
+        and when the bytes that said it arrived (the first frames may have come with them)."""
         protocol = WSConnection(ConnectionType.CLIENT)
         connection.sendall(protocol.send(Request(host=self.host_header, target=self.target())))
         while True:
             data = connection.recv(65536)
+            received_at = now()
             if not data:
                 raise ConnectionError("the server closed the connection before answering")
             protocol.receive_data(data)
             for event in protocol.events():
                 if isinstance(event, AcceptConnection):
-                    return protocol
+                    return protocol, received_at
                 if isinstance(event, RejectConnection):
                     raise UpgradeRefused(event.status_code)
                 if isinstance(event, RejectData):
                     continue
 
-    def read_frames(self, connection: socket.socket, protocol: WSConnection) -> None:
-        """Events until the connection ends; the next task run reconnects and resumes."""
+    def read_frames(
+        self, connection: socket.socket, protocol: WSConnection, received_at: float
+    ) -> None:
+        """Events until the connection ends; the next task run reconnects and resumes.
+
+        The frames that came in the same read as the handshake's answer are taken first:
+        a resumed connection's missed events often arrive there, and reading the socket
+        before them would leave them waiting for the next event.
+        """
         while True:
-            data = connection.recv(65536)
-            received_at = now()
-            if not data:
-                return
-            protocol.receive_data(data)
             for event in protocol.events():
                 if isinstance(event, Ping):
                     connection.sendall(protocol.send(event.response()))
@@ -138,6 +142,11 @@ class WebSocketUser(User):
                     return
                 elif isinstance(event, TextMessage):
                     self.take(event.data, received_at)
+            data = connection.recv(65536)
+            received_at = now()
+            if not data:
+                return
+            protocol.receive_data(data)
 
     def take(self, text: str, received_at: float) -> None:
         size = len(text.encode("utf-8"))
