@@ -137,7 +137,8 @@ def check_resume(rows: Rows) -> Verdict:
 def waits_of_resumed(
     resuming: CellSummary | None, sse: CellSummary | None, bare: CellSummary
 ) -> str:
-    """Why the resuming cells' p99 is about a second: a resumed event waited for its client."""
+    """Why the resuming cells' p99 is up to the time away: a resumed event waited for its
+    client."""
     resumed = [
         f"{what} {fmt_ms(cell.latency_p99_ms)}"
         for what, cell in (("SSE", sse), ("WebSocket resuming", resuming))
@@ -146,8 +147,9 @@ def waits_of_resumed(
     if not resumed or bare.latency_p99_ms is None:
         return ""
     return (
-        f" An event sent again on resume was published while its client was away, so its "
-        f"latency is about the time away: hence the resuming cells' p99 ({join(resumed)}). "
+        f" An event sent again on resume was published while its client was away and waited "
+        f"for it to come back, so its latency is up to the time away: hence the resuming "
+        f"cells' p99 ({join(resumed)}). "
         f"The client that does not resume never gets those events, so its p99 "
         f"({fmt_ms(bare.latency_p99_ms)}) looks better only because they are missing."
     )
