@@ -37,15 +37,15 @@ READ_BLOCK_MS = 5_000
 # number between the two and append out of order. A Redis that came back empty (restarted
 # without its data) would count from 1 again, below what every mirror holds, and the
 # mirrors would wait for ids they already have: the newest id the publisher has seen or
-# published (ARGV[4]) is a floor for the count, and its epoch (ARGV[5]) is put back.
+# published (ARGV[4]) is a floor for the count, and then its epoch (ARGV[5]) is put back.
 PUBLISH_SCRIPT = """
 local id = redis.call('INCR', KEYS[2])
 local newest_seen = tonumber(ARGV[4])
 if id <= newest_seen then
   id = newest_seen + 1
   redis.call('SET', KEYS[2], id)
+  redis.call('SET', KEYS[3], ARGV[5], 'NX')
 end
-redis.call('SET', KEYS[3], ARGV[5], 'NX')
 redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. id, 't', ARGV[2], 'j', ARGV[3])
 return id
 """

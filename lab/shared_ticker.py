@@ -47,11 +47,14 @@ class SharedTicker(Ticker):
         self._lease: gevent.Greenlet | None = None
         # The first worker's settings stand; a worker started later (or restarted) takes
         # the ones in force, changes included.
-        client.set(self.settings_key, json.dumps(self.settings()), nx=True)
+        self._store_settings_unless_stored()
         stored = client.get(self.settings_key)
         if stored:
             self.apply(**json.loads(stored))
         bus.on("ticker", lambda changes: self.apply(**changes))
+
+    def _store_settings_unless_stored(self) -> None:
+        self.client.set(self.settings_key, json.dumps(self.settings()), nx=True)
 
     def update(self, **changes: Any) -> dict[str, Any]:
         """Check and apply the changes here, then store them and send them to every worker."""
@@ -97,7 +100,7 @@ class SharedTicker(Ticker):
                         self.client.set(self.lease_key, self.me, nx=True, px=lease_ms)
                     )
                     if self.leading:  # a Redis that came back empty has lost them too
-                        self.client.set(self.settings_key, json.dumps(self.settings()), nx=True)
+                        self._store_settings_unless_stored()
             except redis.RedisError:
                 self.leading = False  # without Redis, publishing fails anyway
             gevent.sleep(RENEW_EVERY_S)
