@@ -297,6 +297,45 @@ def _edited(folder: Path, cells: dict[str, dict[str, str]]) -> Run:
     return read_run(folder)
 
 
+def with_websocket_beside_sse(tmp_path: Path, cpu_factor: float) -> Run:
+    """The sweep fixture plus a WebSocket row for each SSE row, its CPU per event
+    `cpu_factor` times SSE's (the fixture predates WebSocket)."""
+    folder = tmp_path / "sweep"
+    shutil.copytree(SWEEP, folder)
+    summary = folder / "summary.csv"
+    with open(summary, newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in [r for r in rows if r["transport"] == "sse"]:
+        cost = float(row["server_cpu_us_per_event"]) * cpu_factor
+        rows.append(
+            row
+            | {
+                "cell": row["cell"].replace("sse", "websocket"),
+                "transport": "websocket",
+                "server_cpu_us_per_event": f"{cost:.3f}",
+            }
+        )
+    with open(summary, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return read_run(folder)
+
+
+@pytest.mark.parametrize("cpu_factor", [1.0, 1.7, 3.0])
+def test_value_labels_of_close_transports_do_not_write_over_each_other(tmp_path, cpu_factor):
+    fig = figure_server_cpu_vs_rate(with_websocket_beside_sse(tmp_path, cpu_factor))
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    labels = [t for t in fig.axes[0].texts if t.get_text().endswith(" µs")]
+    assert len(labels) >= 6
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in labels]
+    for i, (text, box) in enumerate(boxes):
+        for other, other_box in boxes[i + 1 :]:
+            assert not box.overlaps(other_box), f"{text!r} and {other!r} overlap"
+
+
 def test_titles_follow_the_data(tmp_path):
     changed = _edited(copy_fixture(tmp_path), {"sse-u100-r2": {"latency_p50_ms": "2.7"}})
     assert "At 100 users SSE delivers in 2.70 ms" in title(figure_latency_vs_users(changed))
